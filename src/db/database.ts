@@ -1,0 +1,138 @@
+import type { PGlite } from "@electric-sql/pglite";
+import type { Logger } from "../core/logger.js";
+import { ConfigurationError } from "../errors.js";
+import { instrumentAdapter, type DatabaseDriverName, type DriverConnection, type QueryEvent } from "./driver.js";
+import type { NeonSettings } from "./drivers/neon.js";
+import { PrismaClient } from "./prisma.js";
+
+export interface DatabaseOptions {
+  /**
+   * Where the data lives. Absent: PGlite in memory. `file:<path>`, `memory://` or a plain
+   * directory path: PGlite (persisted in that directory). `postgres://` / `postgresql://`:
+   * PostgreSQL through node-postgres, or through Neon's serverless driver when the host is a
+   * Neon host (`*.neon.tech`) or `driver` is `"neon"`. A `?schema=` parameter picks the
+   * PostgreSQL schema, as in Prisma's URLs. Default: the DATABASE_URL environment variable.
+   */
+  url?: string;
+  /** Forces a driver instead of inferring it from `url`. */
+  driver?: "pglite" | "node-postgres" | "neon";
+  /** PostgreSQL schema for every table dualstore reads and writes. Default: the URL's `schema`, else the server's search_path. */
+  schema?: string;
+  /** Largest number of pooled connections (node-postgres, Neon). Default 10. */
+  poolSize?: number;
+  /** An existing Prisma client generated from dualstore's schema; dualstore uses it and leaves it open. */
+  prisma?: PrismaClient;
+  /** An existing PGlite instance (opened with the pgvector extension if you want the pgvector store). */
+  pglite?: PGlite;
+  /** Neon driver settings (`neonConfig`), e.g. a WebSocket proxy. */
+  neon?: NeonSettings;
+  /** Called after every SQL statement with its text and duration: count round trips, trace slow queries. */
+  onQuery?: (event: QueryEvent) => void;
+}
+
+/** An open database: the Prisma client dualstore works through and what it needs to know about it. */
+export interface Database {
+  readonly prisma: PrismaClient;
+  readonly driver: DatabaseDriverName;
+  /** The PostgreSQL schema chosen for dualstore's tables, if one was. */
+  readonly schema: string | undefined;
+  /** Where the data lives, fit for display. */
+  readonly location: string;
+  /** The PGlite instance, when the driver is PGlite. */
+  readonly pglite: PGlite | undefined;
+  close(): Promise<void>;
+}
+
+const NEON_HOST = /\.neon\.(tech|build)$/i;
+
+export async function openDatabase(options: DatabaseOptions, context: { env: NodeJS.ProcessEnv; logger: Logger }): Promise<Database> {
+  if (options.prisma) {
+    if (options.url || options.pglite) {
+      throw new ConfigurationError("database.prisma: pass either an existing Prisma client or a url/pglite, not both");
+    }
+    return {
+      prisma: options.prisma,
+      driver: "prisma",
+      schema: options.schema,
+      location: "existing PrismaClient",
+      pglite: undefined,
+      close: async () => {},
+    };
+  }
+
+  const connection = await openDriver(options, context);
+  const adapter = options.onQuery ? instrumentAdapter(connection.adapter, options.onQuery) : connection.adapter;
+  const prisma = new PrismaClient({ adapter });
+  return {
+    prisma,
+    driver: connection.driver,
+    schema: connection.schema,
+    location: connection.location,
+    pglite: "pglite" in connection ? (connection.pglite as PGlite) : undefined,
+    close: async () => {
+      await prisma.$disconnect();
+      await connection.close();
+    },
+  };
+}
+
+async function openDriver(options: DatabaseOptions, context: { env: NodeJS.ProcessEnv; logger: Logger }): Promise<DriverConnection> {
+  const poolSize = options.poolSize ?? 10;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new ConfigurationError(`database.poolSize: expected a positive integer, got ${String(options.poolSize)}`);
+  }
+  if (options.pglite) {
+    const { openPglite } = await import("./drivers/pglite.js");
+    return openPglite({ dataDir: undefined, instance: options.pglite });
+  }
+  const url = options.url ?? (options.driver === "pglite" ? undefined : context.env.DATABASE_URL);
+  const target = parseDatabaseUrl(url, options.driver);
+  if (target.kind === "pglite") {
+    if (options.schema !== undefined) throw new ConfigurationError("database.schema: PGlite databases use one schema; leave it unset");
+    const { openPglite } = await import("./drivers/pglite.js");
+    return openPglite({ dataDir: target.dataDir });
+  }
+  if (options.schema !== undefined && target.schema !== undefined && options.schema !== target.schema) {
+    throw new ConfigurationError(`database.schema: "${options.schema}" contradicts the URL's schema parameter "${target.schema}"`);
+  }
+  const schema = options.schema ?? target.schema;
+  const neon = options.driver === "neon" || (options.driver === undefined && NEON_HOST.test(target.host));
+  if (neon) {
+    const { openNeon } = await import("./drivers/neon.js");
+    return openNeon({ url: target.url, schema, poolSize, settings: options.neon, logger: context.logger });
+  }
+  const { openNodePostgres } = await import("./drivers/node-postgres.js");
+  return openNodePostgres({ url: target.url, schema, poolSize, logger: context.logger });
+}
+
+type DatabaseTarget =
+  | { kind: "pglite"; dataDir: string | undefined }
+  | { kind: "postgres"; url: string; host: string; schema: string | undefined };
+
+/** Reads `database.url` (and `driver`) into what to open; malformed input names the option. */
+export function parseDatabaseUrl(url: string | undefined, driver?: DatabaseOptions["driver"]): DatabaseTarget {
+  if (url === undefined || url === "" || url === "memory://") {
+    if (driver === "node-postgres" || driver === "neon") {
+      throw new ConfigurationError(`database.url: driver "${driver}" needs a postgres:// URL (or set DATABASE_URL)`);
+    }
+    return { kind: "pglite", dataDir: undefined };
+  }
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    if (driver === "pglite") throw new ConfigurationError('database.url: driver "pglite" takes a directory or file: URL, not a postgres:// URL');
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // The URL parser's error holds the input, password included: it is not kept as a cause.
+      throw new ConfigurationError("database.url: not a valid postgres:// URL");
+    }
+    const schema = parsed.searchParams.get("schema") ?? undefined;
+    parsed.searchParams.delete("schema");
+    return { kind: "postgres", url: parsed.toString(), host: parsed.hostname, schema };
+  }
+  if (url.startsWith("file:")) return { kind: "pglite", dataDir: url.slice("file:".length).replace(/^\/\/(?=\/)/, "") };
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return { kind: "pglite", dataDir: url };
+  throw new ConfigurationError(
+    `database.url: unsupported scheme "${url.slice(0, url.indexOf("://"))}://" (expected postgres://, postgresql://, file: or a directory)`,
+  );
+}

@@ -1,0 +1,75 @@
+import type { SqlDriverAdapterFactory, SqlQuery, SqlQueryable } from "@prisma/driver-adapter-utils";
+
+export type DatabaseDriverName = "pglite" | "node-postgres" | "neon" | "prisma";
+
+/** What a driver file hands back: a Prisma driver adapter plus how to release what it opened. */
+export interface DriverConnection {
+  readonly driver: DatabaseDriverName;
+  readonly adapter: SqlDriverAdapterFactory;
+  /** PostgreSQL schema the connection works in, when one was chosen. */
+  readonly schema: string | undefined;
+  /** Where the data lives, fit for display (no password). */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export interface QueryEvent {
+  /** The statement text, with parameters as placeholders ($1, $2, ...). */
+  readonly sql: string;
+  readonly durationMs: number;
+}
+
+/** Statement text that pins a connection to `schema` (quoted, so any name is safe). */
+export function searchPathStatement(schema: string): string {
+  return `SET search_path TO ${quoteIdentifier(schema)}`;
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Wraps a driver adapter so that every statement it runs (queries, and BEGIN/COMMIT/ROLLBACK
+ * of transactions) is reported to `onQuery`: the round trips that benchmarks and users count.
+ */
+export function instrumentAdapter(factory: SqlDriverAdapterFactory, onQuery: (event: QueryEvent) => void): SqlDriverAdapterFactory {
+  const timed = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      onQuery({ sql, durationMs: performance.now() - started });
+    }
+  };
+  const wrapQueryable = <T extends SqlQueryable>(target: T, extra: Record<string, unknown> = {}): T =>
+    new Proxy(target, {
+      get(object, property, receiver) {
+        if (property in extra) return extra[property as string];
+        if (property === "queryRaw") return (query: SqlQuery) => timed(query.sql, () => object.queryRaw(query));
+        if (property === "executeRaw") return (query: SqlQuery) => timed(query.sql, () => object.executeRaw(query));
+        const value = Reflect.get(object, property, receiver);
+        return typeof value === "function" ? value.bind(object) : value;
+      },
+    });
+
+  return new Proxy(factory, {
+    get(object, property, receiver) {
+      if (property !== "connect") {
+        const value = Reflect.get(object, property, receiver);
+        return typeof value === "function" ? value.bind(object) : value;
+      }
+      return async () => {
+        const adapter = await object.connect();
+        return wrapQueryable(adapter, {
+          startTransaction: async (...args: Parameters<typeof adapter.startTransaction>) => {
+            const tx = await timed("BEGIN", () => adapter.startTransaction(...args));
+            return wrapQueryable(tx, {
+              commit: () => timed("COMMIT", () => tx.commit()),
+              rollback: () => timed("ROLLBACK", () => tx.rollback()),
+            });
+          },
+        });
+      };
+    },
+  });
+}

@@ -1,0 +1,172 @@
+/**
+ * Every error dualstore throws extends {@link DualstoreError} and carries a stable `code`,
+ * so callers branch on `err.code` (or `instanceof`) rather than on message text. Messages
+ * name the field, option or entity concerned and never contain a secret.
+ */
+export type DualstoreErrorCode =
+  | "CONFIGURATION"
+  | "VALIDATION"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "DATABASE"
+  | "MIGRATION_CHECKSUM_MISMATCH"
+  | "MIGRATION_FAILED"
+  | "MIGRATION_PREVIOUSLY_FAILED"
+  | "MIGRATION_SCHEMA_NOT_EMPTY"
+  | "MIGRATION_LOCK_TIMEOUT"
+  | "PROVIDER"
+  | "DIMENSION_MISMATCH"
+  | "INDEXING_FAILED"
+  | "ABORTED"
+  | "CLOSED";
+
+export class DualstoreError extends Error {
+  readonly code: DualstoreErrorCode;
+
+  constructor(code: DualstoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option is missing, malformed or contradicts another; the message names it. */
+export class ConfigurationError extends DualstoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CONFIGURATION", message, options);
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `ragTopK` or `messages.2.role`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Input was rejected before anything was written. `issues` lists every offending field. */
+export class ValidationError extends DualstoreError {
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(what: string, issues: readonly ValidationIssue[]) {
+    const detail = issues.map((issue) => `${issue.path || "(input)"}: ${issue.message}`).join("; ");
+    super("VALIDATION", `Invalid ${what}: ${detail}`);
+    this.issues = issues;
+  }
+
+  /** The offending field paths, for assertions and form errors. */
+  get fields(): string[] {
+    return this.issues.map((issue) => issue.path);
+  }
+}
+
+/** The entity does not exist, or is not visible to the calling scope (ids do not leak). */
+export class NotFoundError extends DualstoreError {
+  readonly entity: string;
+  readonly id: string;
+
+  constructor(entity: string, id: string) {
+    super("NOT_FOUND", `${entity} ${JSON.stringify(id)} was not found`);
+    this.entity = entity;
+    this.id = id;
+  }
+}
+
+/** A unique constraint refused the write (e.g. a second user with the same email). */
+export class ConflictError extends DualstoreError {
+  readonly entity: string;
+  readonly fields: readonly string[];
+
+  constructor(entity: string, fields: readonly string[], options?: { cause?: unknown }) {
+    super("CONFLICT", `${entity} with the same ${fields.join(", ") || "key"} already exists`, options);
+    this.entity = entity;
+    this.fields = fields;
+  }
+}
+
+/** The database failed in a way the caller cannot fix by changing its input. */
+export class DatabaseError extends DualstoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("DATABASE", message, options);
+  }
+}
+
+export type MigrationErrorCode = Extract<DualstoreErrorCode, `MIGRATION_${string}`>;
+
+/** migrate() refused to run or a migration script failed; nothing of that run was kept. */
+export class MigrationError extends DualstoreError {
+  readonly migration: string | undefined;
+
+  constructor(code: MigrationErrorCode, message: string, options?: { migration?: string; cause?: unknown }) {
+    super(code, message, options);
+    this.migration = options?.migration;
+  }
+}
+
+/**
+ * A remote service (embedder, vector store) failed. `retryable` says whether the shared retry
+ * policy would try again; `status` and `requestId` are copied from the response when there was
+ * one. The original error is kept as `cause`, with secrets already removed from its message.
+ */
+export class ProviderError extends DualstoreError {
+  readonly provider: string;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+  readonly retryable: boolean;
+  /** Server-requested delay before the next attempt (Retry-After), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    provider: string,
+    message: string,
+    details: {
+      status?: number | undefined;
+      requestId?: string | undefined;
+      retryable: boolean;
+      retryAfterMs?: number | undefined;
+      cause?: unknown;
+    },
+  ) {
+    super("PROVIDER", `${provider}: ${message}`, { cause: details.cause });
+    this.provider = provider;
+    this.status = details.status;
+    this.requestId = details.requestId;
+    this.retryable = details.retryable;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** Vectors of one length met a store or index built for another. */
+export class DimensionMismatchError extends DualstoreError {
+  readonly expected: number;
+  readonly actual: number;
+
+  constructor(what: string, expected: number, actual: number) {
+    super("DIMENSION_MISMATCH", `${what}: expected dimension ${expected}, got ${actual}`);
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** A document could not be indexed; the document row records the same message. */
+export class IndexingError extends DualstoreError {
+  readonly documentId: string;
+
+  constructor(documentId: string, message: string, options?: { cause?: unknown }) {
+    super("INDEXING_FAILED", `Document ${JSON.stringify(documentId)}: ${message}`, options);
+    this.documentId = documentId;
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortedError extends DualstoreError {
+  constructor(options?: { cause?: unknown }) {
+    super("ABORTED", "The operation was aborted", options);
+  }
+}
+
+/** The Dualstore instance was closed. */
+export class ClosedError extends DualstoreError {
+  constructor() {
+    super("CLOSED", "This dualstore instance is closed");
+  }
+}

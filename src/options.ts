@@ -1,0 +1,46 @@
+import { z } from "zod";
+import type { Logger } from "./core/logger.js";
+import type { DatabaseOptions } from "./db/database.js";
+import { ConfigurationError } from "./errors.js";
+import type { MigrationSource } from "./db/migrations.js";
+
+export interface DualstoreOptions {
+  /** The database. Default: DATABASE_URL from the environment, else PGlite in memory. */
+  database?: DatabaseOptions;
+  /**
+   * Apply pending migrations when the instance is created. Default `true`: migrate() is
+   * idempotent and locked, so every process may call it. Set `false` to run `ds.migrate()`
+   * (or `prisma migrate deploy`) yourself, e.g. from a deploy step.
+   */
+  migrate?: boolean;
+  /** A Prisma migrations folder to apply instead of dualstore's own (e.g. a copy you extended). */
+  migrationsDir?: string;
+  /** Where dualstore reports what it does. Default: silent. Secrets are masked before it sees anything. */
+  logger?: Logger;
+  /** Environment to read fallbacks from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const optionsShape = z.object({
+  database: z
+    .object({
+      url: z.string().min(1).optional(),
+      driver: z.enum(["pglite", "node-postgres", "neon"]).optional(),
+      schema: z.string().min(1).max(63).optional(),
+      poolSize: z.number().int().min(1).max(1_000).optional(),
+    })
+    .loose()
+    .optional(),
+  migrate: z.boolean().optional(),
+  migrationsDir: z.string().min(1).optional(),
+});
+
+/** Checks the plain-data options at once, naming the first bad option and what it expected. */
+export function checkOptions(options: DualstoreOptions): void {
+  const result = optionsShape.safeParse(options);
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  throw new ConfigurationError(`${issue.path.map(String).join(".")}: ${issue.message}`);
+}
+
+export type { MigrationSource };
