@@ -45,10 +45,10 @@ function scriptCapable(adapter, pglite) {
   });
 }
 
-function pgliteAdapterFactory() {
-  const main = new PGlite();
+function pgliteAdapterFactory(existing) {
+  const main = existing ?? new PGlite();
   const factory = new PrismaPGlite(main);
-  const opened = [main];
+  const opened = existing ? [] : [main];
   return {
     opened,
     factory: {
@@ -91,20 +91,33 @@ export function readMigrationList(migrationsDir) {
 }
 
 /**
- * SQL that takes a database built by `migrationsDir` to the schema in `schemaPath`
- * (empty when they agree), computed by Prisma's schema engine against PGlite.
+ * Runs `use(engine)` with Prisma's schema engine connected to `pglite` (a fresh in-memory
+ * PGlite when absent); the engine's API is @prisma/schema-engine-wasm's SchemaEngine.
  */
-export async function diffMigrationsToSchema({ migrationsDir, schemaPath }) {
+export async function withSchemaEngine({ schemaPath, pglite }, use) {
   const { SchemaEngine } = await loadEngineModule();
   const { bindMigrationAwareSqlAdapterFactory } = await import("@prisma/driver-adapter-utils");
   const schema = readFileSync(schemaPath, "utf8");
-  const { factory, opened } = pgliteAdapterFactory();
+  const { factory, opened } = pgliteAdapterFactory(pglite);
   const engine = await SchemaEngine.new(
     { datamodels: [["schema.prisma", schema]] },
     () => {},
     bindMigrationAwareSqlAdapterFactory(factory),
   );
   try {
+    return await use(engine, schema);
+  } finally {
+    engine.free();
+    await Promise.all(opened.map((db) => db.close()));
+  }
+}
+
+/**
+ * SQL that takes a database built by `migrationsDir` to the schema in `schemaPath`
+ * (empty when they agree), computed by Prisma's schema engine against PGlite.
+ */
+export function diffMigrationsToSchema({ migrationsDir, schemaPath }) {
+  return withSchemaEngine({ schemaPath }, async (engine, schema) => {
     const migrations = readMigrationList(migrationsDir);
     const from =
       migrations.migrationDirectories.length === 0 ? { tag: "empty" } : { tag: "migrations", ...migrations };
@@ -120,8 +133,5 @@ export async function diffMigrationsToSchema({ migrationsDir, schemaPath }) {
       // the connection's search_path names.
       .replace(/-- CreateSchema\nCREATE SCHEMA IF NOT EXISTS "public";\n\n/, "");
     return { changed: result.exitCode === 2, sql };
-  } finally {
-    engine.free();
-    await Promise.all(opened.map((db) => db.close()));
-  }
+  });
 }

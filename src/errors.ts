@@ -8,6 +8,7 @@ export type DualstoreErrorCode =
   | "VALIDATION"
   | "NOT_FOUND"
   | "CONFLICT"
+  | "FORBIDDEN"
   | "DATABASE"
   | "MIGRATION_CHECKSUM_MISMATCH"
   | "MIGRATION_FAILED"
@@ -80,6 +81,13 @@ export class ConflictError extends DualstoreError {
     super("CONFLICT", `${entity} with the same ${fields.join(", ") || "key"} already exists`, options);
     this.entity = entity;
     this.fields = fields;
+  }
+}
+
+/** A user scope tried a write it may not make on a row it can see (e.g. editing a public document). */
+export class PermissionError extends DualstoreError {
+  constructor(message: string) {
+    super("FORBIDDEN", message);
   }
 }
 

@@ -14,6 +14,7 @@ export {
   ValidationError,
   NotFoundError,
   ConflictError,
+  PermissionError,
   DatabaseError,
   MigrationError,
   ProviderError,

@@ -3,6 +3,7 @@ import type { Logger } from "./core/logger.js";
 import type { DatabaseOptions } from "./db/database.js";
 import { ConfigurationError } from "./errors.js";
 import type { MigrationSource } from "./db/migrations.js";
+import type { TransactionOptions } from "./repository/repositories.js";
 
 export interface DualstoreOptions {
   /** The database. Default: DATABASE_URL from the environment, else PGlite in memory. */
@@ -17,6 +18,8 @@ export interface DualstoreOptions {
   migrationsDir?: string;
   /** Where dualstore reports what it does. Default: silent. Secrets are masked before it sees anything. */
   logger?: Logger;
+  /** Limits for the transactions dualstore opens (and `ds.transaction()`). */
+  transactions?: TransactionOptions;
   /** Environment to read fallbacks from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -32,6 +35,9 @@ const optionsShape = z.object({
     .loose()
     .optional(),
   migrate: z.boolean().optional(),
+  transactions: z
+    .object({ timeoutMs: z.number().int().min(1).optional(), maxWaitMs: z.number().int().min(1).optional() })
+    .optional(),
   migrationsDir: z.string().min(1).optional(),
 });
 

@@ -70,8 +70,11 @@ export async function openDatabase(options: DatabaseOptions, context: { env: Nod
     location: connection.location,
     pglite: "pglite" in connection ? (connection.pglite as PGlite) : undefined,
     close: async () => {
-      await prisma.$disconnect();
-      await connection.close();
+      try {
+        await prisma.$disconnect();
+      } finally {
+        await connection.close();
+      }
     },
   };
 }

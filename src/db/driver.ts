@@ -19,9 +19,16 @@ export interface QueryEvent {
   readonly durationMs: number;
 }
 
-/** Statement text that pins a connection to `schema` (quoted, so any name is safe). */
-export function searchPathStatement(schema: string): string {
-  return `SET search_path TO ${quoteIdentifier(schema)}`;
+/**
+ * The libpq `options` startup parameter that pins every connection of a pool to `schema`,
+ * merged with any `options` the URL already carries. A startup parameter costs no round trip
+ * and cannot race the first query.
+ */
+export function searchPathOptions(url: string, schema: string | undefined): string | undefined {
+  const existing = new URL(url).searchParams.get("options") ?? undefined;
+  if (schema === undefined) return existing;
+  const pin = `-c search_path=${quoteIdentifier(schema).replace(/([\\ ])/g, "\\$1")}`;
+  return existing ? `${existing} ${pin}` : pin;
 }
 
 export function quoteIdentifier(name: string): string {

@@ -14,7 +14,7 @@ export interface MigrateOptions {
   /** Schema to create (if missing) and migrate; default: the connection's current schema. */
   readonly schema?: string | undefined;
   /** How long to wait for another process's migration before giving up. Default 60 s. */
-  readonly lockTimeoutMs?: number;
+  readonly lockTimeoutMs?: number | undefined;
   readonly logger: Logger;
 }
 
@@ -49,6 +49,10 @@ export async function migrate(prisma: PrismaClient, options: MigrateOptions): Pr
         await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${PRISMA_MIGRATE_LOCK_KEY})`);
         if (options.schema !== undefined) {
           await tx.$executeRawUnsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(options.schema)}`);
+          // Migration scripts name tables without a schema. A pooler in transaction mode (Neon's
+          // -pooler hosts, PgBouncer) may not keep a connection's search_path; SET LOCAL holds
+          // for exactly this transaction whatever connection it lands on.
+          await tx.$executeRawUnsafe(`SET LOCAL search_path TO ${quoteIdentifier(options.schema)}`);
         }
         await ensureMigrationsTable(tx);
         const rows = await tx.$queryRawUnsafe<MigrationRow[]>(

@@ -1,13 +1,19 @@
 import type { Logger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
-import { searchPathStatement, type DriverConnection } from "../driver.js";
+import { searchPathOptions, type DriverConnection } from "../driver.js";
 
-/** Settings of @neondatabase/serverless's `neonConfig` (process-wide in that driver). */
+/**
+ * Per-connection settings of @neondatabase/serverless (its `neonConfig` fields), applied to
+ * dualstore's own connections only, never to the process-wide `neonConfig`.
+ */
 export interface NeonSettings {
   wsProxy?: string | ((host: string, port: number | string) => string);
   useSecureWebSocket?: boolean;
   pipelineConnect?: "password" | false;
   pipelineTLS?: boolean;
+  forceDisablePgSSL?: boolean;
+  /** A WebSocket class, for runtimes without a global WebSocket. */
+  webSocketConstructor?: unknown;
 }
 
 export interface NeonDriverOptions {
@@ -20,22 +26,28 @@ export interface NeonDriverOptions {
 
 /** Neon's serverless driver over WebSocket, through @prisma/adapter-neon. */
 export async function openNeon(options: NeonDriverOptions): Promise<DriverConnection> {
-  const [{ neonConfig }, { PrismaNeon }] = await Promise.all([
+  const [{ Client }, { PrismaNeon }] = await Promise.all([
     import("@neondatabase/serverless"),
     import("@prisma/adapter-neon"),
   ]);
-  for (const [key, value] of Object.entries(options.settings ?? {})) {
-    if (value !== undefined) (neonConfig as unknown as Record<string, unknown>)[key] = value;
-  }
   const { schema, logger } = options;
+  const settings = Object.fromEntries(Object.entries(options.settings ?? {}).filter(([, v]) => v !== undefined));
+  // Each client carries its own copy of neonConfig; setting it there keeps other Neon pools in
+  // the process (the app's own, say) on their defaults.
+  class ConfiguredClient extends Client {
+    constructor(...args: ConstructorParameters<typeof Client>) {
+      super(...args);
+      Object.assign(this.neonConfig, settings);
+    }
+  }
   const factory = new PrismaNeon(
-    { connectionString: options.url, max: options.poolSize },
+    { connectionString: options.url, max: options.poolSize, options: searchPathOptions(options.url, schema) },
     {
       ...(schema === undefined ? {} : { schema }),
       onPoolError: (error) => logger.warn("idle Neon connection failed", { error }),
     },
   );
-  const opened: Array<{ end(): Promise<void> }> = [];
+  const opened: Array<() => Promise<void>> = [];
   return {
     driver: "neon",
     adapter: {
@@ -44,19 +56,15 @@ export async function openNeon(options: NeonDriverOptions): Promise<DriverConnec
       connect: async () => {
         const adapter = await factory.connect();
         const pool = adapter.underlyingDriver();
-        if (schema !== undefined) {
-          pool.on("connect", (client: { query(sql: string): Promise<unknown> }) => {
-            client.query(searchPathStatement(schema)).catch(() => undefined);
-          });
-        }
-        opened.push({ end: () => adapter.dispose() });
+        pool.Client = ConfiguredClient;
+        opened.push(() => adapter.dispose());
         return adapter;
       },
     },
     schema,
     location: redactUrl(options.url) + (schema ? ` (schema ${schema})` : ""),
     close: async () => {
-      await Promise.all(opened.map((pool) => pool.end()));
+      await Promise.all(opened.map((dispose) => dispose()));
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
-import { searchPathStatement, type DriverConnection } from "../driver.js";
+import { searchPathOptions, type DriverConnection } from "../driver.js";
 
 export interface NodePostgresDriverOptions {
   /** postgres:// or postgresql:// URL, without dualstore's `schema` parameter. */
@@ -13,16 +13,14 @@ export interface NodePostgresDriverOptions {
 /** PostgreSQL over TCP with node-postgres, through @prisma/adapter-pg. */
 export async function openNodePostgres(options: NodePostgresDriverOptions): Promise<DriverConnection> {
   const [{ default: pg }, { PrismaPg }] = await Promise.all([import("pg"), import("@prisma/adapter-pg")]);
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+  const { schema } = options;
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    options: searchPathOptions(options.url, schema),
+  });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on("error", (error) => options.logger.warn("idle PostgreSQL connection failed", { error }));
-  const { schema } = options;
-  if (schema !== undefined) {
-    // Queued on each new connection before anything else runs on it.
-    pool.on("connect", (client) => {
-      client.query(searchPathStatement(schema)).catch(() => undefined);
-    });
-  }
   return {
     driver: "node-postgres",
     adapter: new PrismaPg(pool, schema === undefined ? {} : { schema }),

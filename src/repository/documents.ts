@@ -1,0 +1,212 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { fromPrismaError } from "../db/prisma-errors.js";
+import { IndexStatus, Prisma, type Document } from "../db/prisma.js";
+import { NotFoundError, PermissionError } from "../errors.js";
+import { parseInput } from "../internal/validate.js";
+import { dateInput, id, jsonValue, tags, text } from "./fields.js";
+import type { DocumentSync, SyncMode } from "./hooks.js";
+import { afterCursor, pageInput, toPage, type Page } from "./pagination.js";
+import { ownerForWrite, type RepositoryContext, type Scope } from "./scope.js";
+
+/** A document without its content, as lists return it (content can be megabytes). */
+export type DocumentSummary = Omit<Document, "content">;
+
+export const documentSources = ["upload", "url", "api", "system"] as const;
+export type DocumentSource = (typeof documentSources)[number];
+
+/** Largest content accepted inline, in UTF-16 code units (about 50 MB of ASCII). */
+export const MAX_CONTENT_LENGTH = 50_000_000;
+
+const metadataObject = z.record(text({ max: 200 }), jsonValue);
+
+const createDocumentInput = z.strictObject({
+  /** Owner; `null` (or absent, unscoped) makes a public document every user can search. */
+  userId: id.nullish(),
+  title: text({ min: 1, max: 1_000 }),
+  source: z.enum(documentSources),
+  sourceUrl: text({ max: 2_000 }).nullish(),
+  mimeType: text({ max: 200 }).nullish(),
+  content: text({ max: MAX_CONTENT_LENGTH }).nullish(),
+  language: text({ min: 1, max: 35 }).nullish(),
+  tags: tags.optional(),
+  metadata: metadataObject.nullish(),
+});
+
+const updateDocumentInput = createDocumentInput.omit({ userId: true }).partial();
+
+const syncOption = z.strictObject({ sync: z.enum(["none", "enqueue", "now"]).optional() }).optional();
+
+const listDocumentsInput = z.strictObject({
+  /** Owner filter: a user id, or `null` for public documents only. Absent: all visible. */
+  userId: id.nullable().optional(),
+  /** Documents carrying every one of these tags. */
+  tags: z.array(text({ min: 1, max: 100 })).max(50).optional(),
+  indexed: z.boolean().optional(),
+  status: z.union([z.enum(IndexStatus), z.array(z.enum(IndexStatus)).min(1)]).optional(),
+  createdAfter: dateInput.optional(),
+  createdBefore: dateInput.optional(),
+  ...pageInput,
+});
+
+export type CreateDocumentInput = z.input<typeof createDocumentInput>;
+export type UpdateDocumentInput = z.input<typeof updateDocumentInput>;
+export type ListDocumentsInput = z.input<typeof listDocumentsInput>;
+export interface DocumentWriteOptions {
+  /** How this write reaches the vector index; default from `sync.onWrite` in the options. */
+  sync?: SyncMode;
+}
+
+/** sha256 of a document's content: lets the sync pipeline decide "unchanged" without reading it. */
+export function contentHash(content: string | null | undefined): string | null {
+  return content == null ? null : createHash("sha256").update(content, "utf8").digest("hex");
+}
+
+/** The columns whose change makes the stored vectors (or their metadata) stale. */
+const indexedColumns = ["title", "source", "sourceUrl", "content", "language", "tags", "metadata"] as const;
+
+export class DocumentsRepository {
+  constructor(
+    private readonly ctx: RepositoryContext,
+    private readonly sync: DocumentSync,
+  ) {}
+
+  async create(input: CreateDocumentInput, options?: DocumentWriteOptions): Promise<Document> {
+    const data = parseInput(createDocumentInput, input, "document");
+    const mode = this.mode(options);
+    const userId = ownerForWrite(this.ctx.scope, data.userId, "documents.create") ?? null;
+    const document = await this.ctx.transaction(async (tx) => {
+      try {
+        const created = await tx.document.create({
+          data: {
+            ...data,
+            userId,
+            metadata: data.metadata ?? Prisma.DbNull,
+            contentHash: contentHash(data.content),
+            indexStatusAt: new Date(),
+          },
+        });
+        await this.sync.changed(tx, created, mode);
+        return created;
+      } catch (error) {
+        throw fromPrismaError(error, { entity: "Document", refs: { userId: ["User", userId] } });
+      }
+    });
+    return this.afterWrite(document, mode);
+  }
+
+  /** A document the scope can see: its own, or a public one. */
+  async get(documentId: string): Promise<Document> {
+    const key = parseInput(id, documentId, "document id");
+    const document = await this.ctx.client.document.findFirst({ where: { id: key, ...visibleTo(this.ctx.scope) } });
+    if (!document) throw new NotFoundError("Document", key);
+    return document;
+  }
+
+  /** Newest first, without content. */
+  async list(filter: ListDocumentsInput = {}): Promise<Page<DocumentSummary>> {
+    const query = parseInput(listDocumentsInput, filter, "document filter");
+    const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status];
+    const where: Prisma.DocumentWhereInput = {
+      AND: [
+        visibleTo(this.ctx.scope),
+        query.userId === undefined ? {} : { userId: query.userId },
+        query.tags?.length ? { tags: { hasEvery: query.tags } } : {},
+        query.indexed === undefined ? {} : { indexed: query.indexed },
+        statuses ? { indexStatus: { in: statuses } } : {},
+        query.createdAfter ? { createdAt: { gte: query.createdAfter } } : {},
+        query.createdBefore ? { createdAt: { lt: query.createdBefore } } : {},
+        afterCursor("createdAt", query.cursor, "desc") ?? {},
+      ],
+    };
+    const rows = await this.ctx.client.document.findMany({
+      where,
+      omit: { content: true },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: query.limit + 1,
+    });
+    return toPage(rows, query.limit, (row) => row.createdAt);
+  }
+
+  /**
+   * Updates a document the scope owns. Changing what the index holds (content, title, tags,
+   * metadata, ...) marks it PENDING and not indexed until it is synced again; changing the
+   * content alone re-embeds only the chunks whose text changed.
+   */
+  async update(documentId: string, patch: UpdateDocumentInput, options?: DocumentWriteOptions): Promise<Document> {
+    const key = parseInput(id, documentId, "document id");
+    const data = parseInput(updateDocumentInput, patch, "document update");
+    const mode = this.mode(options);
+    const document = await this.ctx.transaction(async (tx) => {
+      const current = await this.ownedForWrite(tx, key);
+      const stale = indexedColumns.some(
+        (column) => column in data && JSON.stringify(data[column] ?? null) !== JSON.stringify(current[column] ?? null),
+      );
+      try {
+        const { metadata, ...columns } = data;
+        const changes: Prisma.DocumentUncheckedUpdateInput = {
+          ...columns,
+          ...(data.content === undefined ? {} : { contentHash: contentHash(data.content) }),
+          ...(metadata === undefined ? {} : { metadata: metadata ?? Prisma.DbNull }),
+          ...(stale ? { indexed: false, indexStatus: IndexStatus.PENDING, indexStatusAt: new Date() } : {}),
+        };
+        const updated = await tx.document.update({ where: { id: key }, data: changes });
+        if (stale) await this.sync.changed(tx, updated, mode);
+        return { updated, stale };
+      } catch (error) {
+        throw fromPrismaError(error, { entity: "Document", id: key });
+      }
+    });
+    return document.stale ? this.afterWrite(document.updated, mode) : document.updated;
+  }
+
+  /**
+   * Deletes a document the scope owns: its vectors first, then its row. If the vector store
+   * cannot be reached the row stays, marked DELETING and hidden from search, until a retry
+   * (or the sync worker) finishes the job. Inside `ds.transaction()` the delete is enqueued.
+   */
+  async delete(documentId: string, options?: DocumentWriteOptions): Promise<void> {
+    const key = parseInput(id, documentId, "document id");
+    parseInput(syncOption, options, "options");
+    const mode = this.mode(options);
+    if (mode === "now" && !this.ctx.inTransaction) {
+      await this.ownedForWrite(this.ctx.client, key);
+      await this.sync.deleteNow(key);
+      return;
+    }
+    await this.ctx.transaction(async (tx) => {
+      const current = await this.ownedForWrite(tx, key);
+      if (mode === "none") await tx.document.delete({ where: { id: key } });
+      else await this.sync.deleteEnqueued(tx, current);
+    });
+  }
+
+  private mode(options: DocumentWriteOptions | undefined): SyncMode {
+    return parseInput(syncOption, options, "options")?.sync ?? this.sync.defaultMode;
+  }
+
+  private async afterWrite(document: Document, mode: SyncMode): Promise<Document> {
+    if (mode !== "now") return document;
+    let indexed = document;
+    await this.ctx.afterCommit(async () => {
+      await this.sync.indexNow(document.id);
+      indexed = await this.ctx.client.document.findUniqueOrThrow({ where: { id: document.id } });
+    });
+    return indexed;
+  }
+
+  /** The row, if this scope may change it: NotFound when invisible, Permission when public. */
+  private async ownedForWrite(client: RepositoryContext["client"], key: string): Promise<Document> {
+    const document = await client.document.findFirst({ where: { id: key, ...visibleTo(this.ctx.scope) } });
+    if (!document) throw new NotFoundError("Document", key);
+    if (this.ctx.scope && document.userId !== this.ctx.scope.userId) {
+      throw new PermissionError(`Document ${JSON.stringify(key)} is public; a user scope cannot change it`);
+    }
+    return document;
+  }
+}
+
+/** Rows a scope can read: its own and public ones. */
+export function visibleTo(scope: Scope): Prisma.DocumentWhereInput {
+  return scope === null ? {} : { OR: [{ userId: scope.userId }, { userId: null }] };
+}

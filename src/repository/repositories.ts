@@ -1,0 +1,78 @@
+import type { PrismaClient, TransactionClient } from "../db/prisma.js";
+import { ArtifactsRepository } from "./artifacts.js";
+import { ChatsRepository } from "./chats.js";
+import { DocumentsRepository } from "./documents.js";
+import type { DocumentSync } from "./hooks.js";
+import type { RepositoryContext, Scope } from "./scope.js";
+import { SettingsRepository } from "./settings.js";
+import { UsersRepository } from "./users.js";
+
+/** The typed data-access half of dualstore, bound to one scope and one client or transaction. */
+export interface Repositories {
+  readonly users: UsersRepository;
+  readonly documents: DocumentsRepository;
+  readonly chats: ChatsRepository;
+  readonly artifacts: ArtifactsRepository;
+  readonly settings: SettingsRepository;
+}
+
+export interface TransactionOptions {
+  /** Longest a transaction may run, in ms. Default 15,000. */
+  timeoutMs?: number;
+  /** Longest to wait for a connection to start it, in ms. Default 5,000. */
+  maxWaitMs?: number;
+}
+
+export function createRepositories(ctx: RepositoryContext, sync: DocumentSync): Repositories {
+  return {
+    users: new UsersRepository(ctx, sync),
+    documents: new DocumentsRepository(ctx, sync),
+    chats: new ChatsRepository(ctx),
+    artifacts: new ArtifactsRepository(ctx),
+    settings: new SettingsRepository(ctx),
+  };
+}
+
+function prismaTransactionOptions(options: TransactionOptions) {
+  return { timeout: options.timeoutMs ?? 15_000, maxWait: options.maxWaitMs ?? 5_000 };
+}
+
+/** Repositories outside any transaction: each multi-step write opens its own. */
+export function standaloneContext(prisma: PrismaClient, scope: Scope, options: TransactionOptions): RepositoryContext {
+  return {
+    client: prisma,
+    scope,
+    inTransaction: false,
+    transaction: (work) => prisma.$transaction(work, prismaTransactionOptions(options)),
+    afterCommit: (work) => work(),
+  };
+}
+
+/**
+ * Runs `work` with repositories bound to one database transaction: everything it writes
+ * commits together or not at all. Work that must follow the commit (indexing, vector purges)
+ * runs after it, in order.
+ */
+export async function inTransaction<T>(
+  prisma: PrismaClient,
+  scope: Scope,
+  sync: DocumentSync,
+  options: TransactionOptions,
+  work: (repositories: Repositories) => Promise<T>,
+): Promise<T> {
+  const afterCommit: Array<() => Promise<void>> = [];
+  const result = await prisma.$transaction(async (tx: TransactionClient) => {
+    const ctx: RepositoryContext = {
+      client: tx,
+      scope,
+      inTransaction: true,
+      transaction: (inner) => inner(tx),
+      afterCommit: async (next) => {
+        afterCommit.push(next);
+      },
+    };
+    return work(createRepositories(ctx, sync));
+  }, prismaTransactionOptions(options));
+  for (const next of afterCommit) await next();
+  return result;
+}

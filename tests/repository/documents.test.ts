@@ -1,0 +1,174 @@
+import { createHash } from "node:crypto";
+import { beforeAll, expect, it } from "vitest";
+import { NotFoundError, PermissionError, ValidationError, type Dualstore, type User } from "../../src/index.js";
+import { describeEachDatabase } from "../helpers/db.js";
+import { rejectsWith } from "../helpers/errors.js";
+
+describeEachDatabase("documents", (target) => {
+  let ds: Dualstore;
+  let owner: User;
+  let stranger: User;
+  beforeAll(async () => {
+    ds = await target.open();
+    owner = await ds.users.create({ email: "owner@example.com" });
+    stranger = await ds.users.create({ email: "stranger@example.com" });
+  });
+
+  it("creates a document with its content hash, deduplicated tags, and PENDING index state", async () => {
+    const doc = await ds.documents.create({
+      userId: owner.id,
+      title: "Guide",
+      source: "upload",
+      content: "Hello world",
+      tags: ["a", "b", "a"],
+      metadata: { author: { name: "Ada" }, pages: 3 },
+      language: "en",
+    });
+    expect(doc).toMatchObject({
+      userId: owner.id,
+      contentHash: createHash("sha256").update("Hello world").digest("hex"),
+      tags: ["a", "b"],
+      indexed: false,
+      indexStatus: "PENDING",
+      vectorIds: [],
+      chunkCount: 0,
+      metadata: { author: { name: "Ada" }, pages: 3 },
+    });
+  });
+
+  it("creates public documents when the owner is null", async () => {
+    const doc = await ds.documents.create({ userId: null, title: "Handbook", source: "system", content: "for all" });
+    expect(doc.userId).toBeNull();
+  });
+
+  it("rejects bad input naming each field and writes nothing", async () => {
+    const before = await ds.prisma.document.count();
+    const error = await rejectsWith(
+      ds.documents.create({
+        userId: owner.id,
+        title: "",
+        source: "fax" as "api",
+        content: "bad\u0000byte",
+        tags: [""],
+        metadata: { ratio: Number.NaN },
+      }),
+      ValidationError,
+    );
+    expect(error.fields.sort()).toEqual(["content", "metadata.ratio", "source", "tags.0", "title"]);
+    expect(await ds.prisma.document.count()).toBe(before);
+  });
+
+  it("reports an unknown owner as NotFoundError for the user", async () => {
+    const error = await rejectsWith(ds.documents.create({ userId: "ghost", title: "t", source: "api" }), NotFoundError);
+    expect(error).toMatchObject({ entity: "User", id: "ghost" });
+  });
+
+  it("marks a document PENDING and not indexed when its content or tags change, but not for its MIME type", async () => {
+    const doc = await ds.documents.create({ userId: owner.id, title: "T", source: "api", content: "v1" });
+    await ds.prisma.document.update({ where: { id: doc.id }, data: { indexed: true, indexStatus: "INDEXED" } });
+    const mime = await ds.documents.update(doc.id, { mimeType: "text/plain" });
+    expect(mime).toMatchObject({ indexed: true, indexStatus: "INDEXED", mimeType: "text/plain" });
+    const edited = await ds.documents.update(doc.id, { content: "v2" });
+    expect(edited).toMatchObject({
+      indexed: false,
+      indexStatus: "PENDING",
+      contentHash: createHash("sha256").update("v2").digest("hex"),
+    });
+    await ds.prisma.document.update({ where: { id: doc.id }, data: { indexed: true, indexStatus: "INDEXED" } });
+    expect(await ds.documents.update(doc.id, { tags: ["new"] })).toMatchObject({ indexed: false, indexStatus: "PENDING" });
+  });
+
+  it("lets a scope read its own and public documents but not another user's", async () => {
+    const mine = await ds.documents.create({ userId: owner.id, title: "mine", source: "api" });
+    const theirs = await ds.documents.create({ userId: stranger.id, title: "theirs", source: "api" });
+    const shared = await ds.documents.create({ userId: null, title: "shared", source: "system" });
+    const scoped = ds.as(owner.id);
+    expect((await scoped.documents.get(mine.id)).id).toBe(mine.id);
+    expect((await scoped.documents.get(shared.id)).id).toBe(shared.id);
+    await rejectsWith(scoped.documents.get(theirs.id), NotFoundError);
+    await rejectsWith(scoped.documents.update(theirs.id, { title: "x" }), NotFoundError);
+    await rejectsWith(scoped.documents.delete(theirs.id), NotFoundError);
+    await rejectsWith(scoped.documents.update(shared.id, { title: "x" }), PermissionError);
+    await rejectsWith(scoped.documents.delete(shared.id), PermissionError);
+    await rejectsWith(scoped.documents.create({ userId: stranger.id, title: "x", source: "api" }), PermissionError);
+    const listed = await scoped.documents.list({ limit: 100 });
+    expect(listed.items.every((d) => d.userId === owner.id || d.userId === null)).toBe(true);
+    expect(listed.items.map((d) => d.id)).toContain(shared.id);
+    expect((await scoped.documents.list({ userId: stranger.id })).items).toEqual([]);
+    expect((await ds.documents.get(theirs.id)).title).toBe("theirs");
+  });
+
+  it("deletes a document with its chunk rows", async () => {
+    const doc = await ds.documents.create({ userId: owner.id, title: "gone", source: "api", content: "x" });
+    await ds.prisma.documentChunk.create({
+      data: { documentId: doc.id, index: 0, vectorId: `${doc.id}#0`, hash: "h", text: "x", start: 0, end: 1, tokenCount: 1, embedder: "e" },
+    });
+    await ds.documents.delete(doc.id);
+    await rejectsWith(ds.documents.get(doc.id), NotFoundError);
+    expect(await ds.prisma.documentChunk.count({ where: { documentId: doc.id } })).toBe(0);
+  });
+});
+
+describeEachDatabase("documents.list", (target) => {
+  let ds: Dualstore;
+  let user: User;
+  beforeAll(async () => {
+    ds = await target.open();
+    user = await ds.users.create({ email: "lister@example.com" });
+  });
+
+  it("returns an empty page with no cursor when nothing matches", async () => {
+    expect(await ds.documents.list({ userId: user.id })).toEqual({ items: [], nextCursor: null });
+  });
+
+  it("pages newest first without content, ending exactly at the last row", async () => {
+    const created = [];
+    for (let i = 0; i < 5; i++) {
+      created.push(await ds.documents.create({ userId: user.id, title: `doc ${i}`, source: "api", content: `content ${i}` }));
+    }
+    const newestFirst = created.map((d) => d.id).reverse();
+    const first = await ds.documents.list({ userId: user.id, limit: 2 });
+    expect(first.items.map((d) => d.id)).toEqual(newestFirst.slice(0, 2));
+    expect(first.items[0]).not.toHaveProperty("content");
+    const second = await ds.documents.list({ userId: user.id, limit: 2, cursor: first.nextCursor! });
+    expect(second.items.map((d) => d.id)).toEqual(newestFirst.slice(2, 4));
+    const last = await ds.documents.list({ userId: user.id, limit: 2, cursor: second.nextCursor! });
+    expect(last.items.map((d) => d.id)).toEqual(newestFirst.slice(4));
+    expect(last.nextCursor).toBeNull();
+    const exact = await ds.documents.list({ userId: user.id, limit: 5 });
+    expect(exact.items).toHaveLength(5);
+    expect(exact.nextCursor).toBeNull();
+  });
+
+  it("keeps paging correctly when the row under the cursor is deleted between pages", async () => {
+    const other = await ds.users.create({ email: "pager@example.com" });
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await ds.documents.create({ userId: other.id, title: `p${i}`, source: "api" })).id);
+    const first = await ds.documents.list({ userId: other.id, limit: 2 });
+    await ds.documents.delete(first.items[1]!.id);
+    const rest = await ds.documents.list({ userId: other.id, limit: 10, cursor: first.nextCursor! });
+    expect(rest.items.map((d) => d.id)).toEqual([ids[1], ids[0]]);
+  });
+
+  it("filters by owner, every tag, index state and creation range", async () => {
+    const u = await ds.users.create({ email: "filters@example.com" });
+    const a = await ds.documents.create({ userId: u.id, title: "a", source: "api", tags: ["x", "y"] });
+    const b = await ds.documents.create({ userId: u.id, title: "b", source: "api", tags: ["x"] });
+    await ds.prisma.document.update({ where: { id: b.id }, data: { indexed: true, indexStatus: "INDEXED" } });
+    const ids = async (filter: Parameters<Dualstore["documents"]["list"]>[0]) =>
+      (await ds.documents.list({ userId: u.id, ...filter })).items.map((d) => d.id).sort();
+    expect(await ids({ tags: ["x"] })).toEqual([a.id, b.id].sort());
+    expect(await ids({ tags: ["x", "y"] })).toEqual([a.id]);
+    expect(await ids({ indexed: true })).toEqual([b.id]);
+    expect(await ids({ status: ["PENDING", "FAILED"] })).toEqual([a.id]);
+    expect(await ids({ createdAfter: b.createdAt })).toEqual([b.id]);
+    expect(await ids({ createdBefore: b.createdAt })).toEqual([a.id]);
+    const publicOnly = await ds.documents.list({ userId: null, limit: 100 });
+    expect(publicOnly.items.every((d) => d.userId === null)).toBe(true);
+  });
+
+  it("rejects a cursor it did not issue and a limit out of range", async () => {
+    expect((await rejectsWith(ds.documents.list({ cursor: "garbage" }), ValidationError)).fields).toEqual(["cursor"]);
+    expect((await rejectsWith(ds.documents.list({ limit: 101 }), ValidationError)).fields).toEqual(["limit"]);
+  });
+});
