@@ -1,34 +1,68 @@
-import { probe, type HealthReport } from "./core/health.js";
+import type { HealthReport } from "./core/health.js";
+import { probe } from "./core/health.js";
 import { redactingLogger, silentLogger, type Logger } from "./core/logger.js";
 import { redact } from "./core/redact.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { migrate, type MigrateResult } from "./db/migrate.js";
 import { readMigrationsDir, type MigrationSource } from "./db/migrations.js";
 import type { PrismaClient } from "./db/prisma.js";
-import { ClosedError } from "./errors.js";
+import { ClosedError, ConfigurationError, NotFoundError } from "./errors.js";
 import { bundledMigrations } from "./generated/migrations.js";
 import { parseInput } from "./internal/validate.js";
 import { checkOptions, type DualstoreOptions } from "./options.js";
+import { visibleTo } from "./repository/documents.js";
+import { z } from "zod";
 import { id } from "./repository/fields.js";
 import type { DocumentSync } from "./repository/hooks.js";
-import {
-  createRepositories,
-  inTransaction,
-  standaloneContext,
-  type Repositories,
-} from "./repository/repositories.js";
+import { createRepositories, inTransaction, standaloneContext, type Repositories } from "./repository/repositories.js";
 import type { Scope } from "./repository/scope.js";
+import type { SearchHit, SearchOptions } from "./search/search.js";
+import type { IndexOutcome } from "./sync/indexer.js";
 import { rowOnlySync } from "./sync/row-only-sync.js";
+import type { SyncStats } from "./sync/job-queue.js";
+import type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
+import type { IndexDocumentsFilter, IndexDocumentsOptions, IndexDocumentsResult } from "./sync/sync-engine.js";
+import type { DrainOptions, DrainResult, WorkerOptions } from "./sync/worker.js";
+import { openVectorIndex, type VectorIndex } from "./sync/vector-index.js";
+
+/** What the index half of dualstore offers, for one user or for the whole store. */
+interface IndexOperations {
+  /**
+   * Indexes one document now: chunks it, embeds only chunks whose text changed, writes the
+   * vectors and records them on the row. Waits for another run holding the document.
+   */
+  indexDocument(documentId: string, options?: { force?: boolean; signal?: AbortSignal }): Promise<IndexOutcome>;
+  /** Deletes a document: its vectors first, then its row (see documents.delete). */
+  deleteDocument(documentId: string, options?: { signal?: AbortSignal }): Promise<void>;
+}
+
+/** The sync outbox: jobs written with document changes, and the workers that run them. */
+export interface SyncQueue {
+  /** Enqueues index (default) or delete jobs for documents. */
+  enqueue(documentIds: readonly string[], kind?: "index" | "delete"): Promise<void>;
+  /** Runs every due job now, in this process; see {@link DrainOptions}. */
+  drain(options?: DrainOptions): Promise<DrainResult>;
+  /** Runs jobs until `options.signal` aborts. Any number of workers, in any number of processes, may run at once. */
+  runWorker(options?: WorkerOptions): Promise<DrainResult>;
+  /** Pending, running, retrying and dead jobs, the sync lag and the failure rate (ADR-002's monitoring figures). */
+  stats(): Promise<SyncStats>;
+  /** Puts dead jobs back in the queue (all, or those of some documents). */
+  retryDead(documentIds?: readonly string[]): Promise<number>;
+  /** Deletes finished jobs older than `olderThanMs` (default one day). */
+  prune(olderThanMs?: number): Promise<number>;
+}
 
 /** The repositories as one user sees them: another user's rows are invisible. */
-export interface ScopedDualstore extends Repositories {
+export interface ScopedDualstore extends Repositories, IndexOperations {
   readonly userId: string;
   /** Runs `work` in one database transaction, with repositories scoped to this user. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** Searches this user's documents and public ones. */
+  search(query: string, options?: Omit<SearchOptions, "userId">): Promise<SearchHit[]>;
 }
 
 /** The object `createDualstore()` returns: one typed data layer over PostgreSQL and a vector index. */
-export interface Dualstore extends Repositories {
+export interface Dualstore extends Repositories, IndexOperations {
   /** The Prisma client dualstore works through, for queries the repositories do not cover. */
   readonly prisma: PrismaClient;
   /** Which driver the database was opened with, and where it lives (no secrets). */
@@ -37,6 +71,17 @@ export interface Dualstore extends Repositories {
   as(userId: string): ScopedDualstore;
   /** Runs `work` in one database transaction: every write in it commits together or not at all. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
+  /** Indexes many documents (ids, or a filter) in batches whose cost follows chunks, not round trips. */
+  indexDocuments(target: readonly string[] | IndexDocumentsFilter, options?: IndexDocumentsOptions): Promise<IndexDocumentsResult>;
+  /** Semantic search over the documents `options.userId` may see (null: public documents only). */
+  search(query: string, options: SearchOptions): Promise<SearchHit[]>;
+  /** The sync outbox and its workers. */
+  readonly sync: SyncQueue;
+  /**
+   * Compares every document's recorded vectors with what the store holds, page by page; reports
+   * orphans, missing vectors and stuck documents, and with `fix` repairs them (see ReconcileReport).
+   */
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
   /**
    * Applies pending migrations; see {@link MigrateResult}. Safe to call from several processes
    * at once: they take turns on Prisma Migrate's own advisory lock.
@@ -49,64 +94,119 @@ export interface Dualstore extends Repositories {
 }
 
 /**
- * Opens the database (and, unless `migrate: false`, brings its schema up to date) and returns
- * the dualstore instance. Call `close()` when done.
+ * Opens the database (and, unless `migrate: false`, brings its schema up to date), then the
+ * embedder and vector store, and returns the dualstore instance. Call `close()` when done.
  */
 export async function createDualstore(options: DualstoreOptions = {}): Promise<Dualstore> {
   checkOptions(options);
   const env = options.env ?? process.env;
   const logger: Logger = redactingLogger(options.logger ?? silentLogger);
-  const migrations: readonly MigrationSource[] = options.migrationsDir
-    ? readMigrationsDir(options.migrationsDir)
-    : bundledMigrations;
+  const migrations: readonly MigrationSource[] = options.migrationsDir ? readMigrationsDir(options.migrationsDir) : bundledMigrations;
   const transactionOptions = options.transactions ?? {};
 
   const database = await openDatabase(options.database ?? {}, { env, logger });
   const { prisma } = database;
-  const sync: DocumentSync = rowOnlySync(prisma);
+  let index: VectorIndex | undefined;
   let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await index?.close();
+    await database.close();
+  };
+  const runMigrations = async (migrateOptions: { lockTimeoutMs?: number } = {}) => {
+    const result = await migrate(prisma, { ...migrateOptions, migrations, schema: database.schema, logger });
+    if (result.applied.length > 0) logger.info("applied migrations", { applied: result.applied });
+    return result;
+  };
+  try {
+    if (options.migrate ?? true) await runMigrations();
+    if (options.vectorStore !== null) index = await openVectorIndex({ ...options, vectorStore: options.vectorStore }, { database, env, logger });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  const sync: DocumentSync = index?.documentSync ?? rowOnlySync(prisma);
   const ensureOpen = () => {
     if (closed) throw new ClosedError();
+  };
+  const requireIndex = (): VectorIndex => {
+    ensureOpen();
+    if (!index) throw new ConfigurationError("vectorStore: this instance was created with vectorStore: null; indexing and search need one");
+    return index;
   };
   const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, transactionOptions), sync);
   const transactionFor = (scope: Scope) => <T>(work: (tx: Repositories) => Promise<T>) => {
     ensureOpen();
     return inTransaction(prisma, scope, sync, transactionOptions, work);
   };
+  const indexOperations = (scope: Scope): IndexOperations => ({
+    async indexDocument(documentId, indexOptions) {
+      const engine = requireIndex().engine;
+      if (scope) await requireOwned(prisma, scope, documentId);
+      return engine.indexDocument(documentId, indexOptions);
+    },
+    async deleteDocument(documentId, deleteOptions) {
+      const engine = requireIndex().engine;
+      if (scope) await requireOwned(prisma, scope, documentId);
+      return engine.deleteDocument(documentId, deleteOptions);
+    },
+  });
 
-  const instance: Dualstore = {
+  return {
     ...repositoriesFor(null),
+    ...indexOperations(null),
     prisma,
     database: { driver: database.driver, location: database.location, schema: database.schema },
     as(userId) {
       const key = parseInput(id, userId, "user id");
-      return { ...repositoriesFor({ userId: key }), userId: key, transaction: transactionFor({ userId: key }) };
+      const scope = { userId: key };
+      return {
+        ...repositoriesFor(scope),
+        ...indexOperations(scope),
+        userId: key,
+        transaction: transactionFor(scope),
+        search: (query, searchOptions = {}) => requireIndex().search(query, { ...searchOptions, userId: key }),
+      };
     },
     transaction: transactionFor(null),
-    async migrate(migrateOptions = {}) {
+    indexDocuments: (target, indexOptions) => requireIndex().engine.indexDocuments(target, indexOptions),
+    search: (query, searchOptions) => requireIndex().search(query, searchOptions),
+    sync: {
+      enqueue: async (documentIds, kind = "index") => {
+        const ids = parseInput(idList, documentIds, "document ids");
+        await requireIndex().queue.enqueue(prisma, kind === "delete" ? "DELETE" : "INDEX", ids);
+      },
+      drain: (drainOptions) => requireIndex().worker.drain(drainOptions),
+      runWorker: (workerOptions) => requireIndex().worker.run(workerOptions),
+      stats: () => requireIndex().queue.stats(),
+      retryDead: (documentIds) => requireIndex().queue.revive(documentIds),
+      prune: (olderThanMs = 86_400_000) => requireIndex().queue.prune(olderThanMs),
+    },
+    reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
+    async migrate(migrateOptions) {
       ensureOpen();
-      const result = await migrate(prisma, { ...migrateOptions, migrations, schema: database.schema, logger });
-      if (result.applied.length > 0) logger.info("applied migrations", { applied: result.applied });
-      return result;
+      return runMigrations(migrateOptions);
     },
     async health() {
       const db = await probe(database.location, () => prisma.$executeRawUnsafe("SELECT 1"), redact);
-      return { status: db.status === "up" ? "up" : "down", database: db };
+      const stores = index ? await index.health() : undefined;
+      const degraded = stores && (stores.vectorStore.status === "down" || stores.embedder.status === "down");
+      return {
+        status: db.status === "down" ? "down" : degraded ? "degraded" : "up",
+        database: db,
+        ...(stores ?? {}),
+      };
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await database.close();
-    },
+    close,
   };
+}
 
-  if (options.migrate ?? true) {
-    try {
-      await instance.migrate();
-    } catch (error) {
-      await instance.close();
-      throw error;
-    }
-  }
-  return instance;
+const idList = z.array(id).max(100_000);
+
+/** A scoped caller may index or delete only its own documents (public ones are read-only to it). */
+async function requireOwned(prisma: PrismaClient, scope: NonNullable<Scope>, documentId: string): Promise<void> {
+  const document = await prisma.document.findFirst({ where: { id: documentId, ...visibleTo(scope) }, select: { userId: true } });
+  if (!document || document.userId !== scope.userId) throw new NotFoundError("Document", documentId);
 }

@@ -18,6 +18,7 @@ export type DualstoreErrorCode =
   | "PROVIDER"
   | "DIMENSION_MISMATCH"
   | "INDEXING_FAILED"
+  | "BUSY"
   | "ABORTED"
   | "CLOSED";
 
@@ -161,6 +162,16 @@ export class IndexingError extends DualstoreError {
 
   constructor(documentId: string, message: string, options?: { cause?: unknown }) {
     super("INDEXING_FAILED", `Document ${JSON.stringify(documentId)}: ${message}`, options);
+    this.documentId = documentId;
+  }
+}
+
+/** Another sync run holds the document (its lease) for longer than the caller waited. */
+export class BusyError extends DualstoreError {
+  readonly documentId: string;
+
+  constructor(documentId: string, message: string) {
+    super("BUSY", `Document ${JSON.stringify(documentId)}: ${message}`);
     this.documentId = documentId;
   }
 }

@@ -1,4 +1,4 @@
-export { createDualstore, type Dualstore } from "./client.js";
+export { createDualstore, type Dualstore, type ScopedDualstore, type SyncQueue } from "./client.js";
 export type { DualstoreOptions } from "./options.js";
 export type { DatabaseOptions } from "./db/database.js";
 export type { QueryEvent, DatabaseDriverName } from "./db/driver.js";
@@ -20,6 +20,7 @@ export {
   ProviderError,
   DimensionMismatchError,
   IndexingError,
+  BusyError,
   AbortedError,
   ClosedError,
   type DualstoreErrorCode,
@@ -38,3 +39,55 @@ export type {
   Document,
   DocumentChunk,
 } from "./db/prisma.js";
+
+// Repositories
+export type { Repositories, TransactionOptions } from "./repository/repositories.js";
+export type { Page } from "./repository/pagination.js";
+export type { CreateUserInput, UpdateUserInput } from "./repository/users.js";
+export type {
+  CreateDocumentInput,
+  UpdateDocumentInput,
+  ListDocumentsInput,
+  DocumentSummary,
+  DocumentSource,
+  DocumentWriteOptions,
+  DocumentDeleteOptions,
+} from "./repository/documents.js";
+export type { CreateChatInput, ListChatsInput, AppendMessageInput, ListMessagesInput, ChatWithMessages, MessageRole } from "./repository/chats.js";
+export type { CreateArtifactInput, UpdateArtifactInput, ListArtifactsInput, ArtifactType } from "./repository/artifacts.js";
+export type { Settings, SettingsPatch } from "./repository/settings.js";
+export type { SyncMode } from "./repository/hooks.js";
+
+// Chunking
+export type { Chunk, Chunker, TokenCounter } from "./chunking/chunker.js";
+export { approximateTokens } from "./chunking/chunker.js";
+export { RecursiveChunker, type RecursiveChunkerOptions } from "./chunking/recursive-chunker.js";
+
+// Embedders
+export type { Embedder, EmbedCallOptions } from "./embedders/embedder.js";
+export type { EmbedderConfig } from "./embedders/create-embedder.js";
+export { LocalEmbedder, type LocalEmbedderOptions } from "./embedders/local/local-embedder.js";
+
+// Vector stores
+export type {
+  VectorStore,
+  VectorRecord,
+  VectorMatch,
+  VectorMetadata,
+  MetadataValue,
+  VectorStoreInfo,
+  VectorStoreLimits,
+} from "./vector-stores/vector-store.js";
+export type { VectorFilter, FilterValue } from "./vector-stores/filter.js";
+export type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";
+export { MemoryVectorStore } from "./vector-stores/memory/memory-vector-store.js";
+export type { PgVectorStoreOptions } from "./vector-stores/pgvector/pgvector-vector-store.js";
+
+// Sync and search
+export type { SyncOptions } from "./sync/vector-index.js";
+export type { IndexOutcome, ContentLoader, Namespacing } from "./sync/indexer.js";
+export type { IndexProgress, IndexDocumentsOptions, IndexDocumentsFilter, IndexDocumentsResult } from "./sync/sync-engine.js";
+export type { SyncStats } from "./sync/job-queue.js";
+export type { JobRetryPolicy, WorkerOptions, DrainOptions, DrainResult } from "./sync/worker.js";
+export type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
+export type { SearchOptions, SearchHit } from "./search/search.js";

@@ -4,8 +4,15 @@ import type { DatabaseOptions } from "./db/database.js";
 import { ConfigurationError } from "./errors.js";
 import type { MigrationSource } from "./db/migrations.js";
 import type { TransactionOptions } from "./repository/repositories.js";
+import type { VectorIndexOptions } from "./sync/vector-index.js";
 
-export interface DualstoreOptions {
+export interface DualstoreOptions extends Omit<VectorIndexOptions, "vectorStore"> {
+  /**
+   * The vector index. Default: pgvector in dualstore's own database when it has the extension
+   * (PGlite always does), Pinecone when PINECONE_API_KEY is set; otherwise createDualstore
+   * fails and says how to configure one. `null`: no vector index (repositories only).
+   */
+  vectorStore?: VectorIndexOptions["vectorStore"] | null;
   /** The database. Default: DATABASE_URL from the environment, else PGlite in memory. */
   database?: DatabaseOptions;
   /**

@@ -36,6 +36,7 @@ const createDocumentInput = z.strictObject({
 const updateDocumentInput = createDocumentInput.omit({ userId: true }).partial();
 
 const syncOption = z.strictObject({ sync: z.enum(["none", "enqueue", "now"]).optional() }).optional();
+const deleteOption = z.strictObject({ sync: z.enum(["enqueue", "now"]).optional() }).optional();
 
 const listDocumentsInput = z.strictObject({
   /** Owner filter: a user id, or `null` for public documents only. Absent: all visible. */
@@ -55,6 +56,11 @@ export type ListDocumentsInput = z.input<typeof listDocumentsInput>;
 export interface DocumentWriteOptions {
   /** How this write reaches the vector index; default from `sync.onWrite` in the options. */
   sync?: SyncMode;
+}
+
+export interface DocumentDeleteOptions {
+  /** "now": vectors, then row, before returning (the default outside a transaction). "enqueue": hide it and leave the rest to the outbox (the default inside one). */
+  sync?: "now" | "enqueue";
 }
 
 /** sha256 of a document's content: lets the sync pipeline decide "unchanged" without reading it. */
@@ -165,20 +171,15 @@ export class DocumentsRepository {
    * cannot be reached the row stays, marked DELETING and hidden from search, until a retry
    * (or the sync worker) finishes the job. Inside `ds.transaction()` the delete is enqueued.
    */
-  async delete(documentId: string, options?: DocumentWriteOptions): Promise<void> {
+  async delete(documentId: string, options?: DocumentDeleteOptions): Promise<void> {
     const key = parseInput(id, documentId, "document id");
-    parseInput(syncOption, options, "options");
-    const mode = this.mode(options);
+    const mode = parseInput(deleteOption, options, "options")?.sync ?? (this.ctx.inTransaction ? "enqueue" : "now");
     if (mode === "now" && !this.ctx.inTransaction) {
       await this.ownedForWrite(this.ctx.client, key);
       await this.sync.deleteNow(key);
       return;
     }
-    await this.ctx.transaction(async (tx) => {
-      const current = await this.ownedForWrite(tx, key);
-      if (mode === "none") await tx.document.delete({ where: { id: key } });
-      else await this.sync.deleteEnqueued(tx, current);
-    });
+    await this.ctx.transaction(async (tx) => this.sync.deleteEnqueued(tx, await this.ownedForWrite(tx, key)));
   }
 
   private mode(options: DocumentWriteOptions | undefined): SyncMode {

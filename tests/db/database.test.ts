@@ -36,7 +36,7 @@ describe("database.url", () => {
   });
 
   it("falls back to DATABASE_URL from the environment", async () => {
-    const ds = await createDualstore({ env: { DATABASE_URL: "postgresql://user:hunter2secret@127.0.0.1:1/none" }, migrate: false });
+    const ds = await createDualstore({ env: { DATABASE_URL: "postgresql://user:hunter2secret@127.0.0.1:1/none" }, migrate: false, vectorStore: null });
     try {
       expect(ds.database.driver).toBe("node-postgres");
       expect(ds.database.location).not.toContain("hunter2secret");
@@ -52,6 +52,7 @@ describe("health()", () => {
       database: { url: "postgresql://user:hunter2secret@127.0.0.1:1/none" },
       migrate: false,
       env: {},
+      vectorStore: null,
     });
     try {
       const report = await ds.health();
@@ -76,7 +77,7 @@ describeEachDatabase("a dualstore instance", (target) => {
   });
 
   it("refuses work after close(), and close() is idempotent", async () => {
-    const ds = await createDualstore({ database: await target.freshDatabase(), env: {} });
+    const ds = await createDualstore({ database: await target.freshDatabase(), env: {}, vectorStore: null });
     await ds.close();
     await ds.close();
     await expect(ds.migrate()).rejects.toBeInstanceOf(ClosedError);
@@ -85,10 +86,10 @@ describeEachDatabase("a dualstore instance", (target) => {
 
 it("persists a PGlite database in a directory across instances", async () => {
   const dir = tempDir();
-  const first = await createDualstore({ database: { url: `file:${dir}` }, env: {} });
+  const first = await createDualstore({ database: { url: `file:${dir}` }, env: {}, vectorStore: null });
   await first.prisma.user.create({ data: { email: "kept@example.com" } });
   await first.close();
-  const second = await createDualstore({ database: { url: dir }, env: {} });
+  const second = await createDualstore({ database: { url: dir }, env: {}, vectorStore: null });
   try {
     expect(await second.prisma.user.findUnique({ where: { email: "kept@example.com" } })).not.toBeNull();
     expect((await second.migrate()).applied).toEqual([]);
@@ -99,8 +100,8 @@ it("persists a PGlite database in a directory across instances", async () => {
 
 it.runIf(postgresAvailable)("keeps each schema's tables apart on one PostgreSQL database [postgres]", async () => {
   const [a, b] = [uniqueSchema(), uniqueSchema()];
-  const dsA = await createDualstore({ database: { url: `${TEST_DATABASE_URL}?schema=${a}` }, env: {} });
-  const dsB = await createDualstore({ database: { url: TEST_DATABASE_URL, schema: b }, env: {} });
+  const dsA = await createDualstore({ database: { url: `${TEST_DATABASE_URL}?schema=${a}` }, env: {}, vectorStore: null });
+  const dsB = await createDualstore({ database: { url: TEST_DATABASE_URL, schema: b }, env: {}, vectorStore: null });
   try {
     await dsA.prisma.user.create({ data: { email: "only-in-a@example.com" } });
     expect(await dsB.prisma.user.count()).toBe(0);

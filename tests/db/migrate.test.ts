@@ -81,7 +81,7 @@ describeEachDatabase("migrate()", (target) => {
     const database = await target.freshDatabase();
     const shared = target.name === "pglite" ? { pglite: await PGlite.create() } : database;
     const instances = await Promise.all(
-      Array.from({ length: 4 }, () => createDualstore({ database: shared, migrate: false, env: {} })),
+      Array.from({ length: 4 }, () => createDualstore({ database: shared, migrate: false, env: {}, vectorStore: null })),
     );
     try {
       const results = await Promise.all(instances.map((ds) => ds.migrate()));
@@ -104,6 +104,7 @@ describeEachDatabase("migrate()", (target) => {
       migrationsDir: edited,
       migrate: false,
       env: {},
+      vectorStore: null,
     });
     try {
       const error = await expectMigrationError(again.migrate(), "MIGRATION_CHECKSUM_MISMATCH");
@@ -121,7 +122,7 @@ describeEachDatabase("migrate()", (target) => {
       const file = join(crlf, name, "migration.sql");
       writeFileSync(file, readFileSync(file, "utf8").replace(/\n/g, "\r\n"));
     }
-    const again = await createDualstore({ database: { prisma: ds.prisma }, migrationsDir: crlf, migrate: false, env: {} });
+    const again = await createDualstore({ database: { prisma: ds.prisma }, migrationsDir: crlf, migrate: false, env: {}, vectorStore: null });
     expect(await again.migrate()).toEqual({ applied: [], alreadyApplied: migrationNames });
   });
 
@@ -133,7 +134,7 @@ describeEachDatabase("migrate()", (target) => {
       join(broken, "29990101000000_broken", "migration.sql"),
       `CREATE TABLE "Half" ("id" TEXT PRIMARY KEY);\nALTER TABLE "User" ADD COLUMN "nope" NO_SUCH_TYPE;\n`,
     );
-    const again = await createDualstore({ database: { prisma: ds.prisma }, migrationsDir: broken, migrate: false, env: {} });
+    const again = await createDualstore({ database: { prisma: ds.prisma }, migrationsDir: broken, migrate: false, env: {}, vectorStore: null });
     const error = await expectMigrationError(again.migrate(), "MIGRATION_FAILED");
     expect(error.migration).toBe("29990101000000_broken");
     expect(error.message).toMatch(/no_such_type/i);
@@ -153,7 +154,7 @@ describeEachDatabase("migrate()", (target) => {
 
   it("refuses to take over a schema that holds tables but no migration history", async () => {
     const database = await target.freshDatabase();
-    const bare = await createDualstore({ database, migrate: false, env: {} });
+    const bare = await createDualstore({ database, migrate: false, env: {}, vectorStore: null });
     try {
       const schema = bare.database.schema;
       if (schema) await adminQuery(`CREATE SCHEMA "${schema}"`);
@@ -171,7 +172,7 @@ it.runIf(postgresAvailable)("waits for Prisma Migrate's advisory lock and gives 
   const pg = (await import("pg")).default;
   const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await holder.connect();
-  const ds = await createDualstore({ database: { url: `${TEST_DATABASE_URL}?schema=${schema}` }, migrate: false, env: {} });
+  const ds = await createDualstore({ database: { url: `${TEST_DATABASE_URL}?schema=${schema}` }, migrate: false, env: {}, vectorStore: null });
   try {
     await holder.query("SELECT pg_advisory_lock(72707369)");
     const started = Date.now();
@@ -190,7 +191,7 @@ it("agrees with Prisma's own schema engine in both directions [pglite]", async (
   const list = readMigrationList(migrationsDir);
   // dualstore migrates; Prisma's engine then finds nothing to apply and no edited or failed migration.
   const ours = await PGlite.create();
-  const ds = await createDualstore({ database: { pglite: ours }, env: {} });
+  const ds = await createDualstore({ database: { pglite: ours }, env: {}, vectorStore: null });
   await ds.close();
   await withSchemaEngine({ schemaPath, pglite: ours }, async (engine) => {
     const diagnosis = await engine.diagnoseMigrationHistory({
@@ -212,7 +213,7 @@ it("agrees with Prisma's own schema engine in both directions [pglite]", async (
     const deploy = await engine.applyMigrations({ migrationsList: list, filters: { externalTables: [], externalEnums: [] } });
     expect(deploy.appliedMigrationNames).toEqual(migrationNames);
   });
-  const after = await createDualstore({ database: { pglite: theirs }, migrate: false, env: {} });
+  const after = await createDualstore({ database: { pglite: theirs }, migrate: false, env: {}, vectorStore: null });
   expect(await after.migrate()).toEqual({ applied: [], alreadyApplied: migrationNames });
   await after.close();
   await theirs.close();

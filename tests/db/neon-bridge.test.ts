@@ -26,6 +26,7 @@ const NEON_HOST = "ep-bridge-test.local.invalid";
     ds = await createDualstore({
       database: { url: url.toString(), driver: "neon", neon: bridge.neonSettings, poolSize: 4 },
       env: {},
+      vectorStore: null,
     });
   });
 

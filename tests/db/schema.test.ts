@@ -52,7 +52,7 @@ describeEachDatabase("schema on a freshly migrated database", (target) => {
     });
     expect(document).toMatchObject({ indexed: false, vectorIds: [], chunkCount: 0, indexStatus: "PENDING", tags: ["a", "b"] });
     await prisma.documentChunk.create({
-      data: { documentId: document.id, index: 0, vectorId: `${document.id}#0`, hash: "h", text: "text", start: 0, end: 4, tokenCount: 1, embedder: "local" },
+      data: { documentId: document.id, index: 0, vectorId: `${document.id}#0`, hash: "h", metadataHash: "m", text: "text", start: 0, end: 4, tokenCount: 1, embedder: "local" },
     });
 
     await prisma.chat.update({ where: { id: chat.id }, data: { archived: true } });

@@ -73,7 +73,9 @@ function makeTarget(name: TargetName): DatabaseTarget {
     freshDatabase,
     async open(options = {}) {
       const database = { ...(await freshDatabase()), ...options.database };
-      const ds = await createDualstore({ ...options, database, env: {} });
+      // PostgreSQL here has no pgvector: index through the in-memory store unless a test picks one.
+      const vectorStore = "vectorStore" in options ? options.vectorStore : name === "postgres" ? { provider: "memory" as const } : undefined;
+      const ds = await createDualstore({ ...options, vectorStore, database, env: {} });
       opened.push(ds);
       return ds;
     },

@@ -101,7 +101,7 @@ describeEachDatabase("documents", (target) => {
   it("deletes a document with its chunk rows", async () => {
     const doc = await ds.documents.create({ userId: owner.id, title: "gone", source: "api", content: "x" });
     await ds.prisma.documentChunk.create({
-      data: { documentId: doc.id, index: 0, vectorId: `${doc.id}#0`, hash: "h", text: "x", start: 0, end: 1, tokenCount: 1, embedder: "e" },
+      data: { documentId: doc.id, index: 0, vectorId: `${doc.id}#0`, hash: "h", metadataHash: "m", text: "x", start: 0, end: 1, tokenCount: 1, embedder: "e" },
     });
     await ds.documents.delete(doc.id);
     await rejectsWith(ds.documents.get(doc.id), NotFoundError);

@@ -1,0 +1,84 @@
+import type { Logger } from "../core/logger.js";
+import { withRetry, type RetryPolicy } from "../core/retry.js";
+import { DimensionMismatchError, ProviderError } from "../errors.js";
+import { batches } from "../internal/batch.js";
+import { mapConcurrent } from "../internal/concurrency.js";
+import type { EmbedCallOptions, Embedder } from "./embedder.js";
+
+export interface ManagedEmbedderOptions {
+  readonly retry: RetryPolicy;
+  /** Embedding requests in flight at once. */
+  readonly concurrency: number;
+  readonly logger: Logger;
+}
+
+/**
+ * What every embedder gets without writing it: batches of at most `maxBatchSize` texts sent
+ * with bounded concurrency, the shared retry policy around each request, and a check of every
+ * answer, because a wrong-length, non-finite or all-zero vector must never reach the index
+ * (a zero vector would silently poison search).
+ */
+export class ManagedEmbedder {
+  /** Provider requests made and texts embedded, for progress and cost reporting. */
+  readonly stats = { requests: 0, texts: 0 };
+
+  constructor(
+    readonly inner: Embedder,
+    private readonly options: ManagedEmbedderOptions,
+  ) {}
+
+  get id(): string {
+    return this.inner.id;
+  }
+
+  get dimension(): number {
+    return this.inner.dimension;
+  }
+
+  async embedDocuments(texts: readonly string[], call: EmbedCallOptions = {}): Promise<number[][]> {
+    const groups = batches(texts, { maxCount: Math.max(1, this.inner.maxBatchSize) });
+    const results = await mapConcurrent(groups, this.options.concurrency, (group) =>
+      this.request(() => this.inner.embedDocuments(group, call), group.length, call),
+    );
+    return results.flat();
+  }
+
+  async embedQuery(text: string, call: EmbedCallOptions = {}): Promise<number[]> {
+    const [vector] = await this.request(async () => [await this.inner.embedQuery(text, call)], 1, call);
+    return vector!;
+  }
+
+  private async request(send: () => Promise<number[][]>, expected: number, call: EmbedCallOptions): Promise<number[][]> {
+    const vectors = await withRetry(
+      async () => {
+        this.stats.requests++;
+        return send();
+      },
+      {
+        ...this.options.retry,
+        signal: call.signal,
+        onRetry: ({ error, attempt, delayMs }) =>
+          this.options.logger.warn("embedding request failed; retrying", { embedder: this.id, attempt, delayMs, error }),
+      },
+    );
+    this.check(vectors, expected);
+    this.stats.texts += expected;
+    return vectors;
+  }
+
+  private check(vectors: number[][], expected: number): void {
+    const fail = (message: string) => new ProviderError(this.id, message, { retryable: false });
+    if (!Array.isArray(vectors) || vectors.length !== expected) {
+      throw fail(`returned ${Array.isArray(vectors) ? vectors.length : "no"} vectors for ${expected} texts`);
+    }
+    for (const vector of vectors) {
+      if (vector.length !== this.dimension) throw new DimensionMismatchError(`embedder ${this.id}`, this.dimension, vector.length);
+      let zero = true;
+      for (const value of vector) {
+        if (!Number.isFinite(value)) throw fail("returned a vector with a non-finite value");
+        if (value !== 0) zero = false;
+      }
+      if (zero) throw fail("returned an all-zero vector");
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { quoteIdentifier } from "../db/driver.js";
+import { Prisma, type PrismaClient } from "../db/prisma.js";
+import type { DocumentSummary } from "../repository/documents.js";
+
+export interface HydratedChunk {
+  readonly vectorId: string;
+  readonly index: number;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly document: DocumentSummary;
+}
+
+/**
+ * Loads the chunk rows and documents behind a list of vector ids in ONE query. It only returns
+ * hits the database vouches for: chunks a committed index run recorded (so orphaned or
+ * half-written vectors never surface), of documents not being deleted, visible to `userId`
+ * (own and public; `null`: public only) — a second, independent tenant check behind the vector
+ * store's own filter.
+ */
+export class Hydrator {
+  private readonly sql: string;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    schema: string | undefined,
+  ) {
+    const q = (name: string) => (schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
+    const columns = Object.values(Prisma.DocumentScalarFieldEnum)
+      .filter((column) => column !== "content")
+      .map((column) => (column === "indexStatus" ? `d."indexStatus"::text AS "indexStatus"` : `d.${quoteIdentifier(column)}`));
+    this.sql = `SELECT k."vectorId" AS "k.vectorId", k.index AS "k.index", k.text AS "k.text", k.start AS "k.start", k."end" AS "k.end", ${columns.join(", ")}
+      FROM ${q("DocumentChunk")} k JOIN ${q("Document")} d ON d.id = k."documentId"
+     WHERE k."vectorId" = ANY($1::text[]) AND d."indexStatus" <> 'DELETING'
+       AND ($2::boolean OR d."userId" IS NULL OR d."userId" = $3)`;
+  }
+
+  /** `userId`: undefined for every document, null for public documents only. */
+  async hydrate(vectorIds: readonly string[], userId: string | null | undefined): Promise<Map<string, HydratedChunk>> {
+    if (vectorIds.length === 0) return new Map();
+    const rows = await this.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(this.sql, [...vectorIds], userId === undefined, userId ?? null);
+    return new Map(
+      rows.map((row) => {
+        const document: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(row)) if (!key.startsWith("k.")) document[key] = value;
+        // Some adapters (PGlite's) return an empty text[] from a raw query as null.
+        document.tags ??= [];
+        document.vectorIds ??= [];
+        const chunk: HydratedChunk = {
+          vectorId: row["k.vectorId"] as string,
+          index: row["k.index"] as number,
+          text: row["k.text"] as string,
+          start: row["k.start"] as number,
+          end: row["k.end"] as number,
+          document: document as DocumentSummary,
+        };
+        return [chunk.vectorId, chunk];
+      }),
+    );
+  }
+}

@@ -1,0 +1,250 @@
+import { quoteIdentifier } from "../db/driver.js";
+import type { Prisma, PrismaClient } from "../db/prisma.js";
+
+/** A document as the sync pipeline decides on it: everything but the content. */
+export interface CandidateRow {
+  id: string;
+  userId: string | null;
+  title: string;
+  source: string;
+  sourceUrl: string | null;
+  contentHash: string | null;
+  language: string | null;
+  tags: string[];
+  metadata: Prisma.JsonValue | null;
+  createdAt: Date;
+  indexedHash: string | null;
+  indexStatus: string;
+  vectorNamespace: string | null;
+}
+
+/** What the pipeline knows of a stored chunk. */
+export interface StoredChunk {
+  vectorId: string;
+  index: number;
+  hash: string;
+  metadataHash: string;
+  start: number;
+  end: number;
+  tokenCount: number;
+}
+
+export interface ClaimedRow extends CandidateRow {
+  content: string | null;
+  updatedAt: Date;
+  vectorIds: string[];
+  /** Status before this claim. */
+  previousStatus: string;
+  /** An earlier run's lease had expired: that run died midway and may have left unlisted vectors. */
+  interrupted: boolean;
+  chunks: StoredChunk[];
+}
+
+export interface ChunkRow extends StoredChunk {
+  documentId: string;
+  text: string;
+  embedder: string;
+}
+
+export interface CommitInput {
+  id: string;
+  vectorIds: string[];
+  indexedHash: string;
+  embedder: string;
+  namespace: string;
+  /** updatedAt as read at claim time: if the row changed since, it is committed as PENDING, not INDEXED. */
+  readUpdatedAt: Date;
+  /** Keep the lease after the commit: stale vectors are still to be deleted under it. */
+  keepLease: boolean;
+}
+
+const candidateColumns = `d.id, d."userId", d.title, d.source, d."sourceUrl", d."contentHash", d.language, d.tags, d.metadata,
+  d."createdAt", d."indexedHash", d."indexStatus"::text AS "indexStatus", d."vectorNamespace"`;
+
+// Raw queries through some adapters (PGlite's) return an empty text[] as null; rows are normalised on the way in.
+
+/**
+ * The sync pipeline's SQL: raw statements because each does in one round trip what the
+ * Prisma API would do in several (claim + load, fenced commit of a whole batch). Table names
+ * are schema-qualified, so the statements do not depend on a connection's search_path.
+ */
+export class DocumentStateTable {
+  private readonly document: string;
+  private readonly chunk: string;
+  private readonly status: string;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    schema: string | undefined,
+  ) {
+    const q = (name: string) => (schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
+    this.document = q("Document");
+    this.chunk = q("DocumentChunk");
+    this.status = q("IndexStatus");
+  }
+
+  /** The documents' sync-relevant columns, without content. */
+  async candidates(ids: readonly string[]): Promise<CandidateRow[]> {
+    const rows = await this.prisma.$queryRawUnsafe<CandidateRow[]>(`SELECT ${candidateColumns} FROM ${this.document} d WHERE d.id = ANY($1::text[])`, [...ids]);
+    return rows.map((row) => ({ ...row, tags: row.tags ?? [] }));
+  }
+
+  /**
+   * Claims the documents whose lease is free (and that are not being deleted): writes `token`
+   * with an expiry, marks them INDEXING, and returns them with their content and stored chunks.
+   */
+  async claim(ids: readonly string[], token: string, leaseMs: number): Promise<ClaimedRow[]> {
+    const rows = await this.prisma.$queryRawUnsafe<ClaimedRow[]>(
+      `WITH free AS (
+         SELECT id, "indexStatus"::text AS "previousStatus", "syncLeaseUntil" IS NOT NULL AS interrupted FROM ${this.document}
+          WHERE id = ANY($1::text[]) AND "indexStatus" <> 'DELETING' AND ("syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now())
+          FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE ${this.document} d SET "syncToken" = $2, "syncLeaseUntil" = now() + make_interval(secs => $3::float8 / 1000),
+                "indexStatus" = 'INDEXING', "indexStatusAt" = now()
+           FROM free WHERE d.id = free.id
+         RETURNING ${candidateColumns}, d.content, d."updatedAt", d."vectorIds", free."previousStatus", free.interrupted
+       )
+       SELECT c.*, COALESCE((
+         SELECT json_agg(json_build_object('vectorId', k."vectorId", 'index', k.index, 'hash', k.hash, 'metadataHash', k."metadataHash",
+                                           'start', k.start, 'end', k."end", 'tokenCount', k."tokenCount") ORDER BY k.index)
+           FROM ${this.chunk} k WHERE k."documentId" = c.id), '[]'::json) AS chunks
+       FROM claimed c`,
+      [...ids],
+      token,
+      leaseMs,
+    );
+    return rows.map((row) => ({ ...row, tags: row.tags ?? [], vectorIds: row.vectorIds ?? [] }));
+  }
+
+  /**
+   * Records what the store now holds for each document, only where `token` still holds the
+   * lease (a fence), in one statement: the document row, its removed chunk rows and its new or
+   * moved ones. Returns the status each committed document ended in (absent: lease lost).
+   */
+  async commit(documents: readonly CommitInput[], chunks: readonly ChunkRow[], token: string): Promise<Map<string, string>> {
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ id: string; status: string }>>(
+      `WITH docs AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+           AS x(id text, "vectorIds" text[], "indexedHash" text, embedder text, namespace text, "readUpdatedAt" timestamp(3), "keepLease" boolean)
+       ), upd AS (
+         UPDATE ${this.document} d SET
+           "vectorIds" = docs."vectorIds", "chunkCount" = cardinality(docs."vectorIds"), "indexedHash" = docs."indexedHash",
+           embedder = docs.embedder, "vectorNamespace" = docs.namespace,
+           "indexStatus" = (CASE WHEN d."indexStatus" = 'DELETING' THEN 'DELETING'
+                                 WHEN d."updatedAt" = docs."readUpdatedAt" THEN 'INDEXED' ELSE 'PENDING' END)::${this.status},
+           indexed = (d."indexStatus" <> 'DELETING' AND d."updatedAt" = docs."readUpdatedAt"),
+           "indexError" = NULL, "indexStatusAt" = now(), "indexedAt" = now(),
+           "syncToken" = CASE WHEN docs."keepLease" THEN d."syncToken" END,
+           "syncLeaseUntil" = CASE WHEN docs."keepLease" THEN d."syncLeaseUntil" END
+         FROM docs WHERE d.id = docs.id AND d."syncToken" = $3
+         RETURNING d.id, d."indexStatus"::text AS status, docs."vectorIds"
+       ), removed AS (
+         DELETE FROM ${this.chunk} k USING upd WHERE k."documentId" = upd.id AND NOT (k."vectorId" = ANY(upd."vectorIds"))
+       ), written AS (
+         INSERT INTO ${this.chunk} ("vectorId", "documentId", index, hash, "metadataHash", text, start, "end", "tokenCount", embedder, "createdAt", "updatedAt")
+         SELECT c."vectorId", c."documentId", c.index, c.hash, c."metadataHash", c.text, c.start, c."end", c."tokenCount", c.embedder, now(), now()
+           FROM jsonb_to_recordset($2::jsonb) AS c("vectorId" text, "documentId" text, index int, hash text, "metadataHash" text, text text,
+                                                    start int, "end" int, "tokenCount" int, embedder text)
+           JOIN upd ON upd.id = c."documentId"
+         ON CONFLICT ("vectorId") DO UPDATE SET index = EXCLUDED.index, "metadataHash" = EXCLUDED."metadataHash", start = EXCLUDED.start,
+           "end" = EXCLUDED."end", "tokenCount" = EXCLUDED."tokenCount", "updatedAt" = now()
+       )
+       SELECT id, status FROM upd`,
+      JSON.stringify(documents.map((d) => ({ ...d, readUpdatedAt: d.readUpdatedAt.toISOString() }))),
+      JSON.stringify(chunks),
+      token,
+    );
+    return new Map(rows.map((row) => [row.id, row.status]));
+  }
+
+  /** Takes the lease of whichever of these documents are free, changing nothing else; returns their ids. */
+  async leaseQuietly(ids: readonly string[], token: string, leaseMs: number): Promise<string[]> {
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ id: string }>>(
+      `UPDATE ${this.document} SET "syncToken" = $2, "syncLeaseUntil" = now() + make_interval(secs => $3::float8 / 1000)
+        WHERE id = ANY($1::text[]) AND ("syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now())
+        RETURNING id`,
+      [...ids],
+      token,
+      leaseMs,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Removes vectors the store no longer holds from a document's row and chunk rows (under its
+   * lease), and marks it PENDING so the next index run embeds them again.
+   */
+  async forgetVectors(documentId: string, vectorIds: readonly string[], token: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(
+      `WITH gone AS (DELETE FROM ${this.chunk} WHERE "documentId" = $1 AND "vectorId" = ANY($2::text[]))
+       UPDATE ${this.document} SET
+              "vectorIds" = array(SELECT v FROM unnest("vectorIds") WITH ORDINALITY AS t(v, i) WHERE NOT (v = ANY($2::text[])) ORDER BY i),
+              "chunkCount" = cardinality(array(SELECT v FROM unnest("vectorIds") AS t(v) WHERE NOT (v = ANY($2::text[])))),
+              indexed = false, "indexedHash" = NULL,
+              "indexStatus" = (CASE WHEN "indexStatus" = 'DELETING' THEN 'DELETING' ELSE 'PENDING' END)::${this.status}, "indexStatusAt" = now()
+        WHERE id = $1 AND "syncToken" = $3`,
+      documentId,
+      [...vectorIds],
+      token,
+    );
+  }
+
+  /** Releases the lease where `token` still holds it. */
+  async release(ids: readonly string[], token: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE ${this.document} SET "syncToken" = NULL, "syncLeaseUntil" = NULL WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
+      [...ids],
+      token,
+    );
+  }
+
+  /** Records a failed run (where `token` still holds the lease) and releases the lease. */
+  async fail(ids: readonly string[], token: string, error: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE ${this.document} SET
+         "indexStatus" = (CASE WHEN "indexStatus" = 'DELETING' THEN 'DELETING' ELSE 'FAILED' END)::${this.status},
+         indexed = false, "indexError" = $3, "indexStatusAt" = now(), "syncToken" = NULL, "syncLeaseUntil" = NULL
+       WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
+      [...ids],
+      token,
+      error,
+    );
+  }
+
+  /**
+   * Marks a document DELETING (which hides it from search at once) and claims its lease when
+   * free. Returns null when the document does not exist.
+   */
+  async claimForDelete(id: string, token: string, leaseMs: number): Promise<{ claimed: boolean; userId: string | null; vectorNamespace: string | null } | null> {
+    const [row] = await this.prisma.$queryRawUnsafe<Array<{ claimed: boolean; userId: string | null; vectorNamespace: string | null }>>(
+      `UPDATE ${this.document} SET "indexStatus" = 'DELETING', "indexStatusAt" = now(), indexed = false,
+         "syncToken" = CASE WHEN "syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now() THEN $2 ELSE "syncToken" END,
+         "syncLeaseUntil" = CASE WHEN "syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now()
+                                 THEN now() + make_interval(secs => $3::float8 / 1000) ELSE "syncLeaseUntil" END
+       WHERE id = $1
+       RETURNING "syncToken" = $2 AS claimed, "userId", "vectorNamespace"`,
+      id,
+      token,
+      leaseMs,
+    );
+    return row ?? null;
+  }
+
+  /** Deletes the row (its chunk rows cascade) if `token` holds its lease. */
+  async deleteRow(id: string, token: string): Promise<boolean> {
+    return (await this.prisma.$executeRawUnsafe(`DELETE FROM ${this.document} WHERE id = $1 AND "syncToken" = $2`, id, token)) > 0;
+  }
+
+  /** Keeps a DELETING document hidden, records why its vectors could not be deleted, and releases the lease. */
+  async failDelete(id: string, token: string, error: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE ${this.document} SET "indexError" = $3, "indexStatusAt" = now(), "syncToken" = NULL, "syncLeaseUntil" = NULL
+        WHERE id = $1 AND "syncToken" = $2`,
+      id,
+      token,
+      error,
+    );
+  }
+}

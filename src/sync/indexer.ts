@@ -1,0 +1,352 @@
+import { randomUUID } from "node:crypto";
+import type { Chunker } from "../chunking/chunker.js";
+import type { Logger } from "../core/logger.js";
+import { redact } from "../core/redact.js";
+import type { Document } from "../db/prisma.js";
+import type { ManagedEmbedder } from "../embedders/managed-embedder.js";
+import { DualstoreError, IndexingError, ProviderError } from "../errors.js";
+import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
+import type { VectorRecord } from "../vector-stores/vector-store.js";
+import type { CandidateRow, ChunkRow, ClaimedRow, CommitInput, DocumentStateTable } from "./document-state.js";
+import { chunkVectorIds, sha256, vectorIdPrefix } from "./vector-ids.js";
+import { metadataHash, vectorMetadata, type IndexedDocument } from "./vector-metadata.js";
+
+/** Loads the text of a document whose `content` column is null (e.g. from blob storage or its URL). */
+export type ContentLoader = (document: Omit<Document, "content">) => Promise<string>;
+
+/** Where a document's vectors live: one namespace for all, or one per owner (public documents in their own). */
+export type Namespacing = "single" | "per-user";
+export const PUBLIC_NAMESPACE = "__public__";
+
+export function namespaceFor(namespacing: Namespacing, userId: string | null): string {
+  return namespacing === "single" ? "" : (userId ?? PUBLIC_NAMESPACE);
+}
+
+/** What one sync run did to one document. */
+export interface IndexOutcome {
+  readonly documentId: string;
+  /**
+   * indexed: vectors and row now match the document. unchanged: they already did, nothing was
+   * done. pending: vectors were written but the document changed meanwhile (another run will
+   * follow). busy: another run holds the document. deleting: it is being deleted. missing: no
+   * such document. failed: see `error`; the row records it and still lists exactly the vectors
+   * the store holds for it.
+   */
+  readonly status: "indexed" | "unchanged" | "pending" | "busy" | "deleting" | "missing" | "failed";
+  readonly chunks: number;
+  /** Chunk texts sent to the embedder. */
+  readonly embedded: number;
+  /** Vectors rewritten without embedding (metadata or position changed, or moved namespace). */
+  readonly rewritten: number;
+  /** Stale vectors deleted. */
+  readonly removed: number;
+  readonly error?: DualstoreError;
+}
+
+export interface IndexerDeps {
+  readonly table: DocumentStateTable;
+  readonly embedder: ManagedEmbedder;
+  readonly store: ManagedVectorStore;
+  readonly chunker: Chunker;
+  readonly namespacing: Namespacing;
+  readonly contentLoader: ContentLoader | undefined;
+  readonly leaseMs: number;
+  readonly logger: Logger;
+}
+
+/** One document's plan: its new chunks and what each needs. */
+interface Plan {
+  readonly row: ClaimedRow;
+  readonly namespace: string;
+  readonly fingerprint: string;
+  readonly chunks: ChunkRow[];
+  readonly metadata: Map<string, VectorRecord["metadata"]>;
+  /** Chunks to embed. */
+  readonly embed: ChunkRow[];
+  /** Chunks whose stored vector is reused but rewritten (new metadata, or another namespace). */
+  readonly rewrite: ChunkRow[];
+  /** Ids to delete after the commit, by namespace. */
+  readonly stale: Map<string, string[]>;
+  /** Whether an earlier run may have left vectors the row does not list. */
+  readonly sweep: boolean;
+}
+
+/**
+ * The index pipeline for a batch of documents: decide from the rows which documents changed,
+ * claim those, chunk them, embed only chunks whose text (or embedder) is new, rewrite vectors
+ * whose metadata or position changed from the stored values, upsert, record the result in one
+ * fenced statement, then delete stale vectors. Work is batched across the documents so cost
+ * follows the number of chunks, not the number of documents.
+ *
+ * Order matters for consistency: new vectors are written before the row lists them, and old
+ * ones are deleted only after the row stopped listing them. A crash at any point leaves the
+ * row listing only vectors the store holds; at worst some vectors are unlisted (orphans), which
+ * search ignores (hits are hydrated through the row) and the next run or reconcile removes.
+ */
+export class Indexer {
+  constructor(private readonly deps: IndexerDeps) {}
+
+  /** The fingerprint a document's vectors carry when they are current. */
+  fingerprint(row: CandidateRow, contentHash: string | null = row.contentHash): string {
+    const { embedder, chunker, store, namespacing } = this.deps;
+    return sha256(
+      JSON.stringify([
+        contentHash,
+        metadataHash(vectorMetadata(asIndexed(row), { index: 0, text: "" }, undefined).metadata),
+        embedder.id,
+        chunker.id,
+        store.name,
+        store.limits.maxMetadataBytes ?? null,
+        namespaceFor(namespacing, row.userId),
+      ]),
+    );
+  }
+
+  async run(ids: readonly string[], options: { signal?: AbortSignal; force?: boolean } = {}): Promise<IndexOutcome[]> {
+    const outcomes = new Map<string, IndexOutcome>();
+    const candidates = await this.deps.table.candidates(ids);
+    const found = new Set(candidates.map((row) => row.id));
+    for (const id of ids) if (!found.has(id)) outcomes.set(id, outcome(id, "missing"));
+
+    const toClaim: string[] = [];
+    for (const row of candidates) {
+      if (row.indexStatus === "DELETING") outcomes.set(row.id, outcome(row.id, "deleting"));
+      else if (!options.force && row.indexStatus === "INDEXED" && row.contentHash !== null && row.indexedHash === this.fingerprint(row)) {
+        outcomes.set(row.id, outcome(row.id, "unchanged"));
+      } else toClaim.push(row.id);
+    }
+    if (toClaim.length > 0) {
+      const token = randomUUID();
+      const claimed = await this.deps.table.claim(toClaim, token, this.deps.leaseMs);
+      const claimedIds = new Set(claimed.map((row) => row.id));
+      for (const id of toClaim) if (!claimedIds.has(id)) outcomes.set(id, outcome(id, "busy"));
+      for (const result of await this.process(claimed, token, options.signal)) outcomes.set(result.documentId, result);
+    }
+    return ids.map((id) => outcomes.get(id)!);
+  }
+
+  private async process(rows: ClaimedRow[], token: string, signal: AbortSignal | undefined): Promise<IndexOutcome[]> {
+    const plans: Plan[] = [];
+    const failures: IndexOutcome[] = [];
+    for (const row of rows) {
+      try {
+        plans.push(await this.plan(row));
+      } catch (error) {
+        failures.push(await this.failOne(row, token, error));
+      }
+    }
+    if (plans.length === 0) return failures;
+    try {
+      return [...failures, ...(await this.write(plans, token, signal))];
+    } catch (error) {
+      // A batch whose embedder or store failed for good: retry each document alone, so one bad
+      // document does not fail the others and the error lands on the right row.
+      if (plans.length > 1 && !(error instanceof ProviderError && error.retryable)) {
+        const alone: IndexOutcome[] = [];
+        for (const plan of plans) {
+          try {
+            alone.push(...(await this.write([plan], token, signal)));
+          } catch (inner) {
+            alone.push(await this.failOne(plan.row, token, inner));
+          }
+        }
+        return [...failures, ...alone];
+      }
+      const failed = await Promise.all(plans.map((plan) => this.failOne(plan.row, token, error)));
+      return [...failures, ...failed];
+    }
+  }
+
+  private async plan(row: ClaimedRow): Promise<Plan> {
+    const { chunker, embedder, store, namespacing, contentLoader } = this.deps;
+    let content = row.content;
+    if (content === null) {
+      if (!contentLoader) throw new IndexingError(row.id, "the document has no content and no contentLoader is configured");
+      const { content: _omitted, ...withoutContent } = row;
+      content = await contentLoader(withoutContent as unknown as Omit<Document, "content">);
+      if (typeof content !== "string") throw new IndexingError(row.id, "the contentLoader returned no text");
+    }
+    const namespace = namespaceFor(namespacing, row.userId);
+    const previousNamespace = row.vectorNamespace ?? namespace;
+    const pieces = chunker.chunk(content);
+    const ids = chunkVectorIds(row.id, embedder.id, pieces.map((piece) => piece.text));
+    const stored = new Map(row.chunks.map((chunk) => [chunk.vectorId, chunk]));
+    const plan: Plan = {
+      row,
+      namespace,
+      fingerprint: this.fingerprint(row, row.content === null ? sha256(content) : row.contentHash),
+      chunks: [],
+      metadata: new Map(),
+      embed: [],
+      rewrite: [],
+      stale: new Map(),
+      sweep: row.interrupted || row.previousStatus === "FAILED",
+    };
+    pieces.forEach((piece, i) => {
+      const vectorId = ids[i]!;
+      const { metadata, hash } = vectorMetadata(asIndexed(row), piece, store.limits.maxMetadataBytes);
+      const chunk: ChunkRow = {
+        vectorId,
+        documentId: row.id,
+        index: piece.index,
+        hash: sha256(piece.text),
+        metadataHash: hash,
+        text: piece.text,
+        start: piece.start,
+        end: piece.end,
+        tokenCount: piece.tokenCount,
+        embedder: embedder.id,
+      };
+      plan.chunks.push(chunk);
+      plan.metadata.set(vectorId, metadata);
+      const before = stored.get(vectorId);
+      if (!before) plan.embed.push(chunk);
+      else if (before.metadataHash !== hash || previousNamespace !== namespace) plan.rewrite.push(chunk);
+    });
+    const keep = new Set(ids);
+    const stale = row.vectorIds.filter((id) => !keep.has(id) || previousNamespace !== namespace);
+    if (stale.length > 0) plan.stale.set(previousNamespace, stale);
+    return plan;
+  }
+
+  private async write(plans: Plan[], token: string, signal: AbortSignal | undefined): Promise<IndexOutcome[]> {
+    const { embedder, store, table } = this.deps;
+    // Reuse stored vectors where only metadata or namespace changed; a vector the store lost is
+    // embedded again instead.
+    const values = new Map<string, number[]>();
+    for (const [namespace, group] of groupBy(plans.flatMap((plan) => plan.rewrite.map((chunk) => ({ plan, chunk }))), (x) => x.plan.row.vectorNamespace ?? x.plan.namespace)) {
+      for (const record of await store.fetch(group.map((x) => x.chunk.vectorId), namespace, signal)) values.set(record.id, record.values);
+    }
+    const toEmbed = plans.flatMap((plan) => [...plan.embed, ...plan.rewrite.filter((chunk) => !values.has(chunk.vectorId))]);
+    const embedded = new Set(toEmbed);
+    const vectors = await embedder.embedDocuments(toEmbed.map((chunk) => chunk.text), { signal });
+    toEmbed.forEach((chunk, i) => values.set(chunk.vectorId, vectors[i]!));
+
+    const written = new Map<string, VectorRecord[]>();
+    for (const plan of plans) {
+      const records = [...plan.embed, ...plan.rewrite].map((chunk) => ({
+        id: chunk.vectorId,
+        values: values.get(chunk.vectorId)!,
+        metadata: plan.metadata.get(chunk.vectorId)!,
+      }));
+      written.set(plan.namespace, [...(written.get(plan.namespace) ?? []), ...records]);
+    }
+    for (const [namespace, records] of written) await store.upsert(records, namespace, signal);
+
+    const commits: CommitInput[] = plans.map((plan) => ({
+      id: plan.row.id,
+      vectorIds: plan.chunks.map((chunk) => chunk.vectorId),
+      indexedHash: plan.fingerprint,
+      embedder: embedder.id,
+      namespace: plan.namespace,
+      readUpdatedAt: plan.row.updatedAt,
+      keepLease: hasCleanup(plan),
+    }));
+    const changedRows = plans.flatMap((plan) => {
+      const stored = new Map(plan.row.chunks.map((chunk) => [chunk.vectorId, chunk]));
+      return plan.chunks.filter((chunk) => {
+        const before = stored.get(chunk.vectorId);
+        return (
+          !before ||
+          before.index !== chunk.index ||
+          before.metadataHash !== chunk.metadataHash ||
+          before.start !== chunk.start ||
+          before.end !== chunk.end ||
+          before.tokenCount !== chunk.tokenCount
+        );
+      });
+    });
+    const statuses = await table.commit(commits, changedRows, token);
+
+    const outcomes: IndexOutcome[] = [];
+    const stillLeased: string[] = [];
+    for (const plan of plans) {
+      const status = statuses.get(plan.row.id);
+      if (status === undefined) {
+        // Our lease expired and another run took the document: its vectors are that run's to settle.
+        this.deps.logger.warn("lost the sync lease of a document before committing", { documentId: plan.row.id });
+        outcomes.push(outcome(plan.row.id, "busy"));
+        continue;
+      }
+      // Stale vectors are deleted while the lease is still held, so no other run can bring one
+      // of them back between our check and the delete.
+      let removed = 0;
+      if (hasCleanup(plan)) {
+        removed = await this.removeStale(plan, signal);
+        stillLeased.push(plan.row.id);
+      }
+      outcomes.push({
+        documentId: plan.row.id,
+        status: status === "INDEXED" ? "indexed" : status === "DELETING" ? "deleting" : "pending",
+        chunks: plan.chunks.length,
+        embedded: plan.embed.length + plan.rewrite.filter((chunk) => embedded.has(chunk)).length,
+        rewritten: plan.rewrite.filter((chunk) => !embedded.has(chunk)).length,
+        removed,
+      });
+    }
+    await this.deps.table.release(stillLeased, token);
+    return outcomes;
+  }
+
+  /** Deletes vectors the row no longer lists, and after a failed or interrupted run, any other orphans of the document. */
+  private async removeStale(plan: Plan, signal: AbortSignal | undefined): Promise<number> {
+    const { store, logger } = this.deps;
+    let removed = 0;
+    try {
+      for (const [namespace, ids] of plan.stale) {
+        await store.delete(ids, namespace, signal);
+        removed += ids.length;
+      }
+      if (plan.sweep) {
+        const listed = new Set(plan.chunks.map((chunk) => chunk.vectorId));
+        for await (const page of store.allIds(vectorIdPrefix(plan.row.id), plan.namespace, 1_000, signal)) {
+          const orphans = page.filter((id) => !listed.has(id));
+          await store.delete(orphans, plan.namespace, signal);
+          removed += orphans.length;
+        }
+      }
+    } catch (error) {
+      // The row is already right; unlisted vectors are invisible to search and reconcile removes them.
+      logger.warn("could not delete stale vectors; reconcile will remove them", { documentId: plan.row.id, error });
+    }
+    return removed;
+  }
+
+  private async failOne(row: ClaimedRow, token: string, error: unknown): Promise<IndexOutcome> {
+    const failure =
+      error instanceof DualstoreError ? error : new IndexingError(row.id, error instanceof Error ? error.message : String(error), { cause: error });
+    const message = redact(failure.message).slice(0, 2_000);
+    this.deps.logger.error("indexing failed", { documentId: row.id, error: failure });
+    await this.deps.table.fail([row.id], token, message);
+    return { ...outcome(row.id, "failed"), error: failure };
+  }
+}
+
+/** Whether vectors must be deleted after the commit (stale ones, or a sweep for orphans). */
+function hasCleanup(plan: Plan): boolean {
+  return plan.stale.size > 0 || plan.sweep;
+}
+
+function outcome(documentId: string, status: IndexOutcome["status"]): IndexOutcome {
+  return { documentId, status, chunks: 0, embedded: 0, rewritten: 0, removed: 0 };
+}
+
+function asIndexed(row: CandidateRow): IndexedDocument {
+  return {
+    id: row.id,
+    userId: row.userId,
+    title: row.title,
+    source: row.source,
+    sourceUrl: row.sourceUrl,
+    language: row.language,
+    tags: row.tags,
+    metadata: row.metadata,
+    createdAt: row.createdAt,
+  };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}

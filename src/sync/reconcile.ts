@@ -1,0 +1,219 @@
+import { randomUUID } from "node:crypto";
+import { quoteIdentifier } from "../db/driver.js";
+import type { PrismaClient } from "../db/prisma.js";
+import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
+import type { DocumentStateTable } from "./document-state.js";
+import type { JobQueue } from "./job-queue.js";
+import { documentIdOf } from "./vector-ids.js";
+
+export interface ReconcileOptions {
+  /** Repair what is found: delete orphans, forget missing vectors and re-enqueue their documents, re-enqueue stuck ones. Default false. */
+  fix?: boolean;
+  /** Ids read per page on each side. Default 1,000. */
+  pageSize?: number;
+  /** Examples kept per finding in the report. Default 20. */
+  sampleSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface ReconcileReport {
+  readonly namespaces: string[];
+  /** Vector ids compared on the store side and on the database side. */
+  readonly vectorsInStore: number;
+  readonly vectorsRecorded: number;
+  /** In the store, recorded by no document. */
+  readonly orphans: { readonly count: number; readonly sample: string[] };
+  /** Recorded by a document, absent from the store. */
+  readonly missing: { readonly count: number; readonly sample: string[]; readonly documents: number };
+  /** Documents whose sync run died (INDEXING with an expired lease) or whose delete did not finish. */
+  readonly stuck: { readonly indexing: string[]; readonly deleting: string[] };
+  readonly fixed: { readonly orphansDeleted: number; readonly documentsEnqueued: number };
+}
+
+/**
+ * Compares what the vector store holds with what PostgreSQL records, namespace by namespace,
+ * as a merge of two id-ordered streams read a page at a time (the store's id listing and the
+ * chunk rows in C collation order), so memory stays flat however many vectors there are.
+ *
+ * Fixing is careful about runs in flight: orphans of a document that still exists are deleted
+ * only under that document's sync lease (a run holding it might be about to record them), and a
+ * missing vector is dropped from its row under the lease before the document is re-indexed.
+ */
+export class Reconciler {
+  private readonly chunkTable: string;
+  private readonly documentTable: string;
+
+  constructor(
+    private readonly deps: { prisma: PrismaClient; schema: string | undefined; store: ManagedVectorStore; table: DocumentStateTable; queue: JobQueue; leaseMs: number },
+  ) {
+    const q = (name: string) => (deps.schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(deps.schema)}.${quoteIdentifier(name)}`);
+    this.chunkTable = q("DocumentChunk");
+    this.documentTable = q("Document");
+  }
+
+  async run(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    const pageSize = options.pageSize ?? 1_000;
+    const sampleSize = options.sampleSize ?? 20;
+    const { store, prisma } = this.deps;
+    const recordedNamespaces = await prisma.$queryRawUnsafe<Array<{ namespace: string }>>(
+      `SELECT DISTINCT COALESCE("vectorNamespace", '') AS namespace FROM ${this.documentTable} WHERE cardinality("vectorIds") > 0`,
+    );
+    const namespaces = [...new Set([...(await store.listNamespaces(options.signal)), ...recordedNamespaces.map((r) => r.namespace)])].sort();
+    const report = {
+      namespaces,
+      vectorsInStore: 0,
+      vectorsRecorded: 0,
+      orphans: { count: 0, sample: [] as string[] },
+      missing: { count: 0, sample: [] as string[], documents: 0 },
+      stuck: { indexing: [] as string[], deleting: [] as string[] },
+      fixed: { orphansDeleted: 0, documentsEnqueued: 0 },
+    };
+    const missingByDocument = new Map<string, string[]>();
+
+    for (const namespace of namespaces) {
+      const orphans: string[] = [];
+      const flushOrphans = async (force: boolean) => {
+        if (!options.fix || (orphans.length < pageSize && !force)) return;
+        report.fixed.orphansDeleted += await this.deleteOrphans(orphans.splice(0), namespace, options.signal);
+      };
+      const storeIds = store.allIds("", namespace, pageSize, options.signal)[Symbol.asyncIterator]();
+      const recorded = this.recordedIds(namespace, pageSize)[Symbol.asyncIterator]();
+      const inStore = new PageCursor(storeIds);
+      const inDb = new PageCursor(recorded);
+      for (;;) {
+        const [a, b] = [await inStore.peek(), await inDb.peek()];
+        if (a === undefined && b === undefined) break;
+        if (b === undefined || (a !== undefined && a < b)) {
+          report.vectorsInStore++;
+          report.orphans.count++;
+          if (report.orphans.sample.length < sampleSize) report.orphans.sample.push(a!);
+          orphans.push(a!);
+          await flushOrphans(false);
+          inStore.next();
+        } else if (a === undefined || b < a) {
+          report.vectorsRecorded++;
+          report.missing.count++;
+          if (report.missing.sample.length < sampleSize) report.missing.sample.push(b);
+          const documentId = documentIdOf(b);
+          missingByDocument.set(documentId, [...(missingByDocument.get(documentId) ?? []), b]);
+          inDb.next();
+        } else {
+          report.vectorsInStore++;
+          report.vectorsRecorded++;
+          inStore.next();
+          inDb.next();
+        }
+      }
+      await flushOrphans(true);
+    }
+    report.missing.documents = missingByDocument.size;
+
+    const stuck = await prisma.document.findMany({
+      where: {
+        OR: [
+          { indexStatus: "INDEXING", OR: [{ syncLeaseUntil: null }, { syncLeaseUntil: { lt: new Date() } }] },
+          { indexStatus: "DELETING", OR: [{ syncLeaseUntil: null }, { syncLeaseUntil: { lt: new Date() } }] },
+        ],
+      },
+      select: { id: true, indexStatus: true },
+    });
+    report.stuck.indexing = stuck.filter((d) => d.indexStatus === "INDEXING").map((d) => d.id);
+    report.stuck.deleting = stuck.filter((d) => d.indexStatus === "DELETING").map((d) => d.id);
+
+    if (options.fix) {
+      for (const [documentId, vectorIds] of missingByDocument) await this.forgetMissing(documentId, vectorIds);
+      const reindex = [...new Set([...missingByDocument.keys(), ...report.stuck.indexing])];
+      await this.deps.queue.enqueue(prisma, "INDEX", reindex);
+      await this.deps.queue.enqueue(prisma, "DELETE", report.stuck.deleting);
+      report.fixed.documentsEnqueued = reindex.length + report.stuck.deleting.length;
+    }
+    return report;
+  }
+
+  /** The vector ids PostgreSQL records for a namespace, in C collation order, a page at a time. */
+  private async *recordedIds(namespace: string, pageSize: number): AsyncGenerator<string[]> {
+    let after: string | null = null;
+    for (;;) {
+      const rows: Array<{ vectorId: string }> = await this.deps.prisma.$queryRawUnsafe(
+        `SELECT k."vectorId" FROM ${this.chunkTable} k JOIN ${this.documentTable} d ON d.id = k."documentId"
+          WHERE COALESCE(d."vectorNamespace", '') = $1 AND ($2::text IS NULL OR k."vectorId" COLLATE "C" > $2::text COLLATE "C")
+          ORDER BY k."vectorId" COLLATE "C" LIMIT $3`,
+        namespace,
+        after,
+        pageSize,
+      );
+      if (rows.length === 0) return;
+      yield rows.map((row) => row.vectorId);
+      after = rows.at(-1)!.vectorId;
+    }
+  }
+
+  /**
+   * Deletes orphans. Those of deleted documents go at once (document ids are never reused);
+   * those of live documents only under the document's lease, and only if the row still does not
+   * list them once the lease is held.
+   */
+  private async deleteOrphans(ids: string[], namespace: string, signal: AbortSignal | undefined): Promise<number> {
+    const { prisma, store, table, leaseMs } = this.deps;
+    const documentIds = [...new Set(ids.map(documentIdOf))];
+    const live = new Set(
+      (await prisma.document.findMany({ where: { id: { in: documentIds } }, select: { id: true } })).map((d) => d.id),
+    );
+    const ofDeleted = ids.filter((id) => !live.has(documentIdOf(id)));
+    await store.delete(ofDeleted, namespace, signal);
+    let deleted = ofDeleted.length;
+    if (live.size === 0) return deleted;
+    const token = randomUUID();
+    const held = await table.leaseQuietly([...live], token, leaseMs);
+    try {
+      const listed = new Set(
+        (await prisma.document.findMany({ where: { id: { in: held } }, select: { vectorIds: true } })).flatMap((d) => d.vectorIds),
+      );
+      const heldSet = new Set(held);
+      const safe = ids.filter((id) => heldSet.has(documentIdOf(id)) && !listed.has(id));
+      await store.delete(safe, namespace, signal);
+      deleted += safe.length;
+    } finally {
+      await table.release(held, token);
+    }
+    return deleted;
+  }
+
+  /** Drops vectors the store lost from their document's row (under its lease), so the row is true again and a re-index restores them. */
+  private async forgetMissing(documentId: string, vectorIds: string[]): Promise<void> {
+    const { table, leaseMs } = this.deps;
+    const token = randomUUID();
+    const held = await table.leaseQuietly([documentId], token, leaseMs);
+    if (held.length === 0) return;
+    try {
+      await table.forgetVectors(documentId, vectorIds, token);
+    } finally {
+      await table.release(held, token);
+    }
+  }
+}
+
+/** Walks an async stream of id pages one id at a time. */
+class PageCursor {
+  private page: string[] = [];
+  private position = 0;
+  private done = false;
+
+  constructor(private readonly pages: AsyncIterator<string[]>) {}
+
+  async peek(): Promise<string | undefined> {
+    while (this.position >= this.page.length && !this.done) {
+      const next = await this.pages.next();
+      if (next.done) this.done = true;
+      else {
+        this.page = next.value;
+        this.position = 0;
+      }
+    }
+    return this.position < this.page.length ? this.page[this.position] : undefined;
+  }
+
+  next(): void {
+    this.position++;
+  }
+}

@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { sleep } from "../core/retry.js";
+import type { IndexStatus, PrismaClient, Prisma } from "../db/prisma.js";
+import { BusyError, NotFoundError } from "../errors.js";
+import { parseInput } from "../internal/validate.js";
+import { id } from "../repository/fields.js";
+import type { Deleter } from "./deleter.js";
+import type { IndexOutcome, Indexer } from "./indexer.js";
+
+export interface IndexProgress {
+  /** Documents to go through (known up front for id lists and filters). */
+  readonly total: number;
+  readonly done: number;
+  readonly indexed: number;
+  readonly unchanged: number;
+  readonly failed: number;
+  /** Held by another sync run (or being deleted): left for that run, or a later one. */
+  readonly skipped: number;
+  readonly chunks: number;
+  /** Chunk texts sent to the embedder so far. */
+  readonly embedded: number;
+  readonly elapsedMs: number;
+}
+
+export interface IndexDocumentsOptions {
+  /** Documents per batch: their chunks are embedded and upserted together. Default 32. */
+  batchSize?: number;
+  /** Called after every batch. */
+  onProgress?: (progress: IndexProgress) => void;
+  /** Re-index even documents whose fingerprint says nothing changed. */
+  force?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Which documents `indexDocuments()` goes through, when not given ids. */
+export interface IndexDocumentsFilter {
+  userId?: string | null;
+  status?: IndexStatus | IndexStatus[];
+  tags?: string[];
+}
+
+export interface IndexDocumentsResult extends IndexProgress {
+  readonly outcomes: IndexOutcome[];
+}
+
+/** Runs the indexer one document at a time or in batches, and waits out other runs' leases. */
+export class SyncEngine {
+  constructor(
+    private readonly deps: { prisma: PrismaClient; indexer: Indexer; deleter: Deleter; leaseMs: number },
+  ) {}
+
+  /**
+   * Indexes one document now. Waits (up to the lease length) for another run that holds it.
+   * Throws NotFoundError for an unknown document and the indexing error when it fails; the
+   * document row records that error too.
+   */
+  async indexDocument(documentId: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<IndexOutcome> {
+    const key = parseInput(id, documentId, "document id");
+    const deadline = Date.now() + this.deps.leaseMs + 1_000;
+    for (let pause = 25; ; pause = Math.min(pause * 2, 1_000)) {
+      const [outcome] = await this.deps.indexer.run([key], options);
+      if (outcome!.status === "missing") throw new NotFoundError("Document", key);
+      if (outcome!.status === "failed") throw outcome!.error!;
+      if (outcome!.status !== "busy") return outcome!;
+      if (Date.now() > deadline) throw new BusyError(key, "another sync run still holds it");
+      await sleep(pause, options.signal);
+    }
+  }
+
+  /** Indexes many documents in batches, reporting progress; failures are recorded per document, not thrown. */
+  async indexDocuments(target: readonly string[] | IndexDocumentsFilter, options: IndexDocumentsOptions = {}): Promise<IndexDocumentsResult> {
+    const batchSize = parseInput(idBatch, options.batchSize, "batchSize");
+    const started = performance.now();
+    const outcomes: IndexOutcome[] = [];
+    const ids = Array.isArray(target) ? [...new Set(parseInput(idList, target, "document ids"))] : undefined;
+    const where = ids ? undefined : toWhere(target as IndexDocumentsFilter);
+    const total = ids?.length ?? (await this.deps.prisma.document.count({ where }));
+    const progress = { total, done: 0, indexed: 0, unchanged: 0, failed: 0, skipped: 0, chunks: 0, embedded: 0, elapsedMs: 0 };
+    for await (const batch of ids ? chunksOf(ids, batchSize) : this.pagesOf(where!, batchSize)) {
+      const results = await this.deps.indexer.run(batch, options);
+      outcomes.push(...results);
+      for (const result of results) {
+        progress.done++;
+        if (result.status === "indexed" || result.status === "pending") progress.indexed++;
+        else if (result.status === "unchanged") progress.unchanged++;
+        else if (result.status === "failed") progress.failed++;
+        else progress.skipped++;
+        progress.chunks += result.chunks;
+        progress.embedded += result.embedded;
+      }
+      progress.elapsedMs = Math.round(performance.now() - started);
+      options.onProgress?.({ ...progress });
+    }
+    return { ...progress, elapsedMs: Math.round(performance.now() - started), outcomes };
+  }
+
+  deleteDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.deps.deleter.delete(parseInput(id, documentId, "document id"), options);
+  }
+
+  /** Ids matching `where`, a page at a time, in id order (keyset, so rows changing status do not shift pages). */
+  private async *pagesOf(where: Prisma.DocumentWhereInput, size: number): AsyncGenerator<string[]> {
+    let after: string | undefined;
+    for (;;) {
+      const rows = await this.deps.prisma.document.findMany({
+        where: after === undefined ? where : { AND: [where, { id: { gt: after } }] },
+        select: { id: true },
+        orderBy: { id: "asc" },
+        take: size,
+      });
+      if (rows.length === 0) return;
+      yield rows.map((row) => row.id);
+      after = rows.at(-1)!.id;
+    }
+  }
+}
+
+const idBatch = z.number().int().min(1).max(1_000).default(32);
+const idList = z.array(id).max(1_000_000);
+
+function* chunksOf<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+function toWhere(filter: IndexDocumentsFilter): Prisma.DocumentWhereInput {
+  const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
+  return {
+    AND: [
+      filter.userId === undefined ? {} : { userId: filter.userId },
+      statuses ? { indexStatus: { in: statuses } } : {},
+      filter.tags?.length ? { tags: { hasEvery: filter.tags } } : {},
+    ],
+  };
+}

@@ -1,0 +1,164 @@
+import { RecursiveChunker, type RecursiveChunkerOptions } from "../chunking/recursive-chunker.js";
+import type { Chunker } from "../chunking/chunker.js";
+import { probe, type ComponentHealth } from "../core/health.js";
+import type { Logger } from "../core/logger.js";
+import { redact } from "../core/redact.js";
+import type { RetryPolicy } from "../core/retry.js";
+import type { Database } from "../db/database.js";
+import type { TransactionClient } from "../db/prisma.js";
+import { createEmbedder, type EmbedderConfig } from "../embedders/create-embedder.js";
+import { ManagedEmbedder } from "../embedders/managed-embedder.js";
+import type { DocumentSync, SyncMode } from "../repository/hooks.js";
+import { Hydrator } from "../search/hydrate.js";
+import { search, type SearchHit, type SearchOptions } from "../search/search.js";
+import { createVectorStore, type VectorStoreConfig } from "../vector-stores/create-vector-store.js";
+import { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
+import { Deleter } from "./deleter.js";
+import { DocumentStateTable } from "./document-state.js";
+import { Indexer, namespaceFor, type ContentLoader, type Namespacing } from "./indexer.js";
+import { JobQueue } from "./job-queue.js";
+import { Reconciler, type ReconcileOptions, type ReconcileReport } from "./reconcile.js";
+import { SyncEngine } from "./sync-engine.js";
+import { isTransient, SyncWorker, type JobRetryPolicy } from "./worker.js";
+
+export interface SyncOptions {
+  /**
+   * How document creates and updates reach the index when a call does not say. Default
+   * "enqueue": a job in the same transaction, run by `ds.sync.drain()` or a worker.
+   * (Deletes run at once outside a transaction, and are enqueued inside one.)
+   */
+  onWrite?: SyncMode;
+  /** One namespace for every vector (filtered by owner), or one per owner. Default "single". */
+  namespacing?: Namespacing;
+  /** Loads the text of documents stored without content. */
+  contentLoader?: ContentLoader;
+  /** How long a sync run may hold a document before another may take it over, in ms. Default 300,000. */
+  leaseMs?: number;
+  /** Embedding requests in flight at once. Default 4. */
+  embedConcurrency?: number;
+  /** Vector store requests in flight at once. Default 4. */
+  storeConcurrency?: number;
+  /** Retry policy for embedder and vector store calls. Default: 3 retries, 250 ms doubling, jittered, up to 8 s. */
+  retry?: RetryPolicy;
+  /** Retry policy for outbox jobs, above the per-call one. Default: 8 attempts, 1 s doubling, jittered, up to 5 min. */
+  jobs?: JobRetryPolicy;
+}
+
+export interface VectorIndexOptions {
+  embedder?: EmbedderConfig;
+  vectorStore?: VectorStoreConfig;
+  chunker?: RecursiveChunkerOptions | Chunker;
+  sync?: SyncOptions;
+}
+
+/** The embedder, vector store and the machinery that keeps the store in step with PostgreSQL. */
+export interface VectorIndex {
+  readonly engine: SyncEngine;
+  readonly embedder: ManagedEmbedder;
+  readonly store: ManagedVectorStore;
+  readonly chunker: Chunker;
+  readonly documentSync: DocumentSync;
+  readonly queue: JobQueue;
+  readonly worker: SyncWorker;
+  search(query: string, options: SearchOptions): Promise<SearchHit[]>;
+  reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
+  health(): Promise<{ vectorStore: ComponentHealth; embedder: ComponentHealth }>;
+  close(): Promise<void>;
+}
+
+export async function openVectorIndex(
+  options: VectorIndexOptions,
+  context: { database: Database; env: NodeJS.ProcessEnv; logger: Logger },
+): Promise<VectorIndex> {
+  const { database, logger } = context;
+  const sync = options.sync ?? {};
+  const retry = sync.retry ?? {};
+  const leaseMs = sync.leaseMs ?? 300_000;
+  const namespacing = sync.namespacing ?? "single";
+  const embedder = new ManagedEmbedder(await createEmbedder(options.embedder, context), {
+    retry,
+    concurrency: sync.embedConcurrency ?? 4,
+    logger,
+  });
+  const store = new ManagedVectorStore(await createVectorStore(options.vectorStore, context), embedder.dimension, {
+    retry,
+    concurrency: sync.storeConcurrency ?? 4,
+    logger,
+  });
+  await store.ready();
+  const chunker = isChunker(options.chunker) ? options.chunker : new RecursiveChunker(options.chunker);
+  const table = new DocumentStateTable(database.prisma, database.schema);
+  const indexer = new Indexer({ table, embedder, store, chunker, namespacing, contentLoader: sync.contentLoader, leaseMs, logger });
+  const deleter = new Deleter({ table, store, namespacing, leaseMs, logger });
+  const engine = new SyncEngine({ prisma: database.prisma, indexer, deleter, leaseMs });
+  const hydrator = new Hydrator(database.prisma, database.schema);
+  const queue = new JobQueue(database.prisma, database.schema);
+  const worker = new SyncWorker({ queue, indexer, deleter, logger, leaseMs, retry: sync.jobs ?? {} });
+  const reconciler = new Reconciler({ prisma: database.prisma, schema: database.schema, store, table, queue, leaseMs });
+
+  /** Purge jobs of users being deleted, between the delete's transaction and its commit. */
+  const purges = new Map<string, string[]>();
+  /** A direct index or delete that failed for a reason a retry could fix is handed to the outbox. */
+  const handOver = async (kind: "INDEX" | "DELETE", documentId: string, error: unknown) => {
+    if (!isTransient(error)) return;
+    await queue.enqueue(database.prisma, kind, [documentId]).catch((enqueueError: unknown) =>
+      logger.error("could not enqueue a retry", { documentId, kind, error: enqueueError }),
+    );
+  };
+  const documentSync: DocumentSync = {
+    defaultMode: sync.onWrite ?? "enqueue",
+    changed: async (tx, document, mode) => {
+      if (mode === "enqueue") await queue.enqueue(tx, "INDEX", [document.id]);
+    },
+    indexNow: async (documentId) => {
+      await engine.indexDocument(documentId).catch(async (error: unknown) => {
+        await handOver("INDEX", documentId, error);
+        throw error;
+      });
+    },
+    deleteNow: (documentId) =>
+      engine.deleteDocument(documentId).catch(async (error: unknown) => {
+        await handOver("DELETE", documentId, error);
+        throw error;
+      }),
+    deleteEnqueued: async (tx: TransactionClient, document) => {
+      await tx.document.update({ where: { id: document.id }, data: { indexStatus: "DELETING", indexed: false, indexStatusAt: new Date() } });
+      await queue.enqueue(tx, "DELETE", [document.id]);
+    },
+    userDeleting: async (tx: TransactionClient, userId) => {
+      purges.set(userId, await queue.enqueueUserPurge(tx, userId, (row) => row.vectorNamespace ?? namespaceFor(namespacing, userId)));
+    },
+    userDeleted: async (userId) => {
+      const jobs = purges.get(userId) ?? [];
+      purges.delete(userId);
+      // Best effort now; whatever fails stays queued for the worker.
+      if (jobs.length > 0) await worker.drain({ only: jobs }).catch((error: unknown) => logger.warn("purge of a deleted user's vectors deferred", { userId, error }));
+    },
+  };
+
+  return {
+    engine,
+    queue,
+    worker,
+    embedder,
+    store,
+    chunker,
+    documentSync,
+    search: (query, searchOptions) => search({ prisma: database.prisma, embedder, store, hydrator, namespacing }, query, searchOptions),
+    reconcile: (reconcileOptions) => reconciler.run(reconcileOptions),
+    async health() {
+      const [vectorStore, embedderHealth] = await Promise.all([
+        probe(store.name, () => store.describe(), redact),
+        probe(embedder.id, () => (embedder.inner.ping ? embedder.inner.ping() : embedder.embedQuery("health check")), redact),
+      ]);
+      return { vectorStore, embedder: embedderHealth };
+    },
+    async close() {
+      await Promise.allSettled([store.close(), embedder.inner.close?.()]);
+    },
+  };
+}
+
+function isChunker(value: unknown): value is Chunker {
+  return typeof value === "object" && value !== null && typeof (value as Chunker).chunk === "function";
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "../core/logger.js";
+import { redact } from "../core/redact.js";
+import { sleep } from "../core/retry.js";
+import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, NotFoundError, ProviderError } from "../errors.js";
+import type { Deleter } from "./deleter.js";
+import type { Indexer, IndexOutcome } from "./indexer.js";
+import type { JobQueue, LeasedJob } from "./job-queue.js";
+
+export interface JobRetryPolicy {
+  /** Attempts before a job is parked as DEAD. Default 8. */
+  maxAttempts?: number;
+  /** Delay before the second attempt; doubles after each failure, with jitter. Default 1,000 ms. */
+  baseDelayMs?: number;
+  /** Longest delay between attempts. Default 300,000 ms. */
+  maxDelayMs?: number;
+}
+
+export interface WorkerOptions {
+  /** Batches processed in parallel. Default 1. */
+  concurrency?: number;
+  /** Jobs leased per batch (their documents are indexed together). Default 32. */
+  batchSize?: number;
+  /** Wait between polls of an empty queue, in ms. Default 1,000. */
+  pollMs?: number;
+  /** Stops the worker (after its current batches) when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface DrainOptions {
+  batchSize?: number;
+  /** Also wait for jobs whose retry is scheduled in the future, up to `timeoutMs`. Default false. */
+  waitForRetries?: boolean;
+  /** Give up waiting after this long, in ms. Default 60,000. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface DrainResult {
+  /** Jobs leased and run (a job retried three times counts three times). */
+  readonly processed: number;
+  readonly done: number;
+  readonly retried: number;
+  readonly dead: number;
+}
+
+/**
+ * Runs outbox jobs: leases a batch (FOR UPDATE SKIP LOCKED, so any number of workers in any
+ * number of processes can run side by side), indexes the batch's documents together, runs
+ * deletes and purges, then marks each job done, schedules its retry with exponential backoff
+ * and jitter, or parks it as DEAD after its last attempt or on an error no retry can fix.
+ */
+export class SyncWorker {
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  constructor(
+    private readonly deps: { queue: JobQueue; indexer: Indexer; deleter: Deleter; logger: Logger; leaseMs: number; retry: JobRetryPolicy },
+  ) {}
+
+  /** Runs every job that is due, batch after batch, until none is left (and, optionally, waits out retries). */
+  async drain(options: DrainOptions & { only?: readonly string[] } = {}): Promise<DrainResult> {
+    const total = { processed: 0, done: 0, retried: 0, dead: 0 };
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    for (;;) {
+      if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason });
+      const result = await this.runBatch(options.batchSize ?? 32, options.only);
+      add(total, result);
+      if (result.processed > 0) continue;
+      if (!options.waitForRetries) return total;
+      const next = await this.deps.queue.nextRunAt(options.only);
+      if (next === undefined || Date.now() >= deadline) return total;
+      await sleep(Math.max(10, Math.min(next.getTime() - Date.now(), deadline - Date.now(), 1_000)), options.signal);
+    }
+  }
+
+  /** Runs jobs until `signal` aborts; idles `pollMs` when the queue is empty. Resolves once stopped. */
+  async run(options: WorkerOptions = {}): Promise<DrainResult> {
+    const total = { processed: 0, done: 0, retried: 0, dead: 0 };
+    const lane = async () => {
+      while (!options.signal?.aborted) {
+        try {
+          const result = await this.runBatch(options.batchSize ?? 32);
+          add(total, result);
+          if (result.processed === 0) await sleep(options.pollMs ?? 1_000, options.signal);
+        } catch (error) {
+          if (error instanceof AbortedError) return;
+          // The database itself failed: back off and keep going; leased jobs come back when their lease ends.
+          this.deps.logger.error("sync worker batch failed", { error });
+          await sleep(options.pollMs ?? 1_000, options.signal).catch(() => undefined);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, lane));
+    return total;
+  }
+
+  private async runBatch(limit: number, only?: readonly string[]): Promise<DrainResult> {
+    const { queue, leaseMs } = this.deps;
+    const jobs = await queue.lease(this.owner, limit, leaseMs, only);
+    const result = { processed: jobs.length, done: 0, retried: 0, dead: 0 };
+    if (jobs.length === 0) return result;
+    const settle = async (job: LeasedJob, error?: unknown) => {
+      if (error === undefined) {
+        await queue.complete([job.id], this.owner);
+        result.done++;
+      } else if (error instanceof BusyError || error instanceof AbortedError) {
+        await queue.retry(job, this.owner, { runAt: new Date(Date.now() + 500), refund: true });
+        result.retried++;
+      } else {
+        const dead = !isTransient(error) || job.attempts >= (this.deps.retry.maxAttempts ?? 8);
+        const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
+        await queue.retry(job, this.owner, { runAt: new Date(Date.now() + this.backoff(job.attempts)), error: message, dead });
+        if (dead) {
+          result.dead++;
+          this.deps.logger.error("sync job moved to dead letters", { jobId: job.id, kind: job.kind, documentId: job.documentId, error: message });
+        } else result.retried++;
+      }
+    };
+
+    const indexJobs = jobs.filter((job) => job.kind === "INDEX");
+    if (indexJobs.length > 0) {
+      const documentIds = [...new Set(indexJobs.map((job) => job.documentId))];
+      await queue.coalesce(documentIds, indexJobs.map((job) => job.id));
+      let outcomes: Map<string, IndexOutcome> | undefined;
+      let failure: unknown;
+      try {
+        outcomes = new Map((await this.deps.indexer.run(documentIds)).map((o) => [o.documentId, o]));
+      } catch (error) {
+        failure = error;
+      }
+      for (const job of indexJobs) {
+        const outcome = outcomes?.get(job.documentId);
+        if (!outcome) await settle(job, failure);
+        else if (outcome.status === "busy") await settle(job, new BusyError(job.documentId, "another sync run holds it"));
+        else await settle(job, outcome.status === "failed" ? outcome.error : undefined);
+      }
+    }
+    for (const job of jobs.filter((j) => j.kind !== "INDEX")) {
+      try {
+        if (job.kind === "DELETE") await this.deps.deleter.delete(job.documentId);
+        else await this.deps.deleter.purge(job.documentId, job.namespace ?? "");
+        await settle(job);
+      } catch (error) {
+        await settle(job, error instanceof NotFoundError ? undefined : error);
+      }
+    }
+    return result;
+  }
+
+  private backoff(attempts: number): number {
+    const base = this.deps.retry.baseDelayMs ?? 1_000;
+    const max = this.deps.retry.maxDelayMs ?? 300_000;
+    return Math.round(Math.min(max, base * 2 ** Math.max(0, attempts - 1)) * (0.5 + Math.random()));
+  }
+}
+
+/** Whether a later attempt could succeed: provider trouble that says so, database trouble, and unknown errors. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof ProviderError) return error.retryable;
+  if (error instanceof DatabaseError || error instanceof BusyError || error instanceof AbortedError) return true;
+  if (error instanceof IndexingError) return error.cause !== undefined && !(error.cause instanceof DualstoreError);
+  return !(error instanceof DualstoreError);
+}
+
+function add(total: { processed: number; done: number; retried: number; dead: number }, part: DrainResult): void {
+  total.processed += part.processed;
+  total.done += part.done;
+  total.retried += part.retried;
+  total.dead += part.dead;
+}

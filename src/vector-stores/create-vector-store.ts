@@ -1,0 +1,44 @@
+import type { Logger } from "../core/logger.js";
+import type { Database } from "../db/database.js";
+import { ConfigurationError } from "../errors.js";
+import { MemoryVectorStore } from "./memory/memory-vector-store.js";
+import { PgVectorStore, type PgVectorStoreOptions } from "./pgvector/pgvector-vector-store.js";
+import type { VectorStore } from "./vector-store.js";
+
+/** Which vector store to use: a built-in provider by name with its options, or any VectorStore object. */
+export type VectorStoreConfig = { provider: "memory" } | ({ provider: "pgvector" } & PgVectorStoreOptions) | VectorStore;
+
+export function isVectorStore(value: unknown): value is VectorStore {
+  return typeof value === "object" && value !== null && typeof (value as VectorStore).upsert === "function";
+}
+
+/**
+ * Builds the configured vector store. Absent: pgvector in dualstore's own database when the
+ * database has the extension (PGlite always does); otherwise a ConfigurationError that says
+ * how to configure one.
+ */
+export async function createVectorStore(
+  config: VectorStoreConfig | undefined,
+  context: { database: Database; env: NodeJS.ProcessEnv; logger: Logger },
+): Promise<VectorStore> {
+  if (isVectorStore(config)) return config;
+  const { database } = context;
+  if (config === undefined) {
+    if (await PgVectorStore.available(database.prisma)) return new PgVectorStore(database);
+    throw new ConfigurationError(
+      "vectorStore: none is configured and this database has no pgvector extension. Pass vectorStore: " +
+        '{ provider: "pinecone", index: "..." } (or set PINECONE_API_KEY and PINECONE_INDEX), { provider: "lancedb", uri: "./vectors" }, ' +
+        '{ provider: "memory" } for tests, or null to use the repositories without a vector index.',
+    );
+  }
+  switch (config.provider) {
+    case "memory":
+      return new MemoryVectorStore();
+    case "pgvector": {
+      const { provider: _provider, ...options } = config;
+      return new PgVectorStore(database, options);
+    }
+    default:
+      throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
+  }
+}
