@@ -1,27 +1,55 @@
 import type { Logger } from "../core/logger.js";
 import { ConfigurationError } from "../errors.js";
+import type { CohereEmbedderConfig } from "./cohere/cohere-config.js";
 import type { Embedder } from "./embedder.js";
 import { LocalEmbedder, type LocalEmbedderOptions } from "./local/local-embedder.js";
+import type { OpenAIEmbedderConfig } from "./openai/openai-config.js";
 
 /** Which embedder to use: a built-in provider by name with its options, or any Embedder object. */
-export type EmbedderConfig = ({ provider: "local" } & LocalEmbedderOptions) | Embedder;
+export type EmbedderConfig =
+  | ({ provider: "local" } & LocalEmbedderOptions)
+  | ({ provider: "openai" } & OpenAIEmbedderConfig)
+  | ({ provider: "cohere" } & CohereEmbedderConfig)
+  | Embedder;
+
+export interface EmbedderContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+}
 
 export function isEmbedder(value: unknown): value is Embedder {
   return typeof value === "object" && value !== null && typeof (value as Embedder).embedDocuments === "function";
 }
 
 /**
- * Builds the configured embedder. Absent: OpenAI when OPENAI_API_KEY is set, Cohere when
- * COHERE_API_KEY is, else the offline LocalEmbedder (lexical; fine for tests and demos).
+ * Builds the configured embedder; provider SDKs are loaded only when chosen. Absent: OpenAI
+ * when OPENAI_API_KEY is set, Cohere when COHERE_API_KEY is, else the offline LocalEmbedder
+ * (lexical; right for tests and demos, not for production search).
  */
-export async function createEmbedder(config: EmbedderConfig | undefined, context: { env: NodeJS.ProcessEnv; logger: Logger }): Promise<Embedder> {
+export async function createEmbedder(config: EmbedderConfig | undefined, context: EmbedderContext): Promise<Embedder> {
   if (isEmbedder(config)) return config;
-  const chosen = config ?? { provider: "local" as const };
-  switch (chosen.provider) {
-    case "local":
-      if (config === undefined) context.logger.info("no embedder configured: using the offline LocalEmbedder (lexical, not semantic)");
-      return new LocalEmbedder(chosen);
+  if (config === undefined) {
+    if (context.env.OPENAI_API_KEY) return createEmbedder({ provider: "openai" }, context);
+    if (context.env.COHERE_API_KEY) return createEmbedder({ provider: "cohere" }, context);
+    context.logger.info("no embedder configured: using the offline LocalEmbedder (lexical, not semantic)");
+    return new LocalEmbedder();
+  }
+  switch (config.provider) {
+    case "local": {
+      const { provider: _provider, ...options } = config;
+      return new LocalEmbedder(options);
+    }
+    case "openai": {
+      const { provider: _provider, ...options } = config;
+      const { createOpenAIEmbedder } = await import("./openai/openai-embedder.js");
+      return createOpenAIEmbedder(options, context);
+    }
+    case "cohere": {
+      const { provider: _provider, ...options } = config;
+      const { createCohereEmbedder } = await import("./cohere/cohere-embedder.js");
+      return createCohereEmbedder(options, context);
+    }
     default:
-      throw new ConfigurationError(`embedder.provider: unknown provider ${JSON.stringify((chosen as { provider: unknown }).provider)}`);
+      throw new ConfigurationError(`embedder.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
   }
 }

@@ -1,29 +1,40 @@
 import type { Logger } from "../core/logger.js";
 import type { Database } from "../db/database.js";
 import { ConfigurationError } from "../errors.js";
+import type { LanceDbVectorStoreConfig } from "./lancedb/lancedb-config.js";
 import { MemoryVectorStore } from "./memory/memory-vector-store.js";
 import { PgVectorStore, type PgVectorStoreOptions } from "./pgvector/pgvector-vector-store.js";
+import type { PineconeVectorStoreConfig } from "./pinecone/pinecone-config.js";
 import type { VectorStore } from "./vector-store.js";
 
 /** Which vector store to use: a built-in provider by name with its options, or any VectorStore object. */
-export type VectorStoreConfig = { provider: "memory" } | ({ provider: "pgvector" } & PgVectorStoreOptions) | VectorStore;
+export type VectorStoreConfig =
+  | { provider: "memory" }
+  | ({ provider: "pgvector" } & PgVectorStoreOptions)
+  | ({ provider: "pinecone" } & PineconeVectorStoreConfig)
+  | ({ provider: "lancedb" } & LanceDbVectorStoreConfig)
+  | VectorStore;
+
+export interface VectorStoreContext {
+  readonly database: Database;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+}
 
 export function isVectorStore(value: unknown): value is VectorStore {
   return typeof value === "object" && value !== null && typeof (value as VectorStore).upsert === "function";
 }
 
 /**
- * Builds the configured vector store. Absent: pgvector in dualstore's own database when the
- * database has the extension (PGlite always does); otherwise a ConfigurationError that says
- * how to configure one.
+ * Builds the configured vector store; provider SDKs are loaded only when chosen. Absent:
+ * Pinecone when PINECONE_API_KEY is set, else pgvector in dualstore's own database when it has
+ * the extension (PGlite always does), else a ConfigurationError that says how to configure one.
  */
-export async function createVectorStore(
-  config: VectorStoreConfig | undefined,
-  context: { database: Database; env: NodeJS.ProcessEnv; logger: Logger },
-): Promise<VectorStore> {
+export async function createVectorStore(config: VectorStoreConfig | undefined, context: VectorStoreContext): Promise<VectorStore> {
   if (isVectorStore(config)) return config;
-  const { database } = context;
+  const { database, env } = context;
   if (config === undefined) {
+    if (env.PINECONE_API_KEY) return createVectorStore({ provider: "pinecone" }, context);
     if (await PgVectorStore.available(database.prisma)) return new PgVectorStore(database);
     throw new ConfigurationError(
       "vectorStore: none is configured and this database has no pgvector extension. Pass vectorStore: " +
@@ -37,6 +48,16 @@ export async function createVectorStore(
     case "pgvector": {
       const { provider: _provider, ...options } = config;
       return new PgVectorStore(database, options);
+    }
+    case "pinecone": {
+      const { provider: _provider, ...options } = config;
+      const { createPineconeVectorStore } = await import("./pinecone/pinecone-vector-store.js");
+      return createPineconeVectorStore(options, context);
+    }
+    case "lancedb": {
+      const { provider: _provider, ...options } = config;
+      const { createLanceDbVectorStore } = await import("./lancedb/lancedb-vector-store.js");
+      return createLanceDbVectorStore(options, context);
     }
     default:
       throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
