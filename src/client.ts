@@ -17,6 +17,8 @@ import type { DocumentSync } from "./repository/hooks.js";
 import { createRepositories, inTransaction, standaloneContext, type Repositories } from "./repository/repositories.js";
 import type { Scope } from "./repository/scope.js";
 import type { SearchHit, SearchOptions } from "./search/search.js";
+import type { Embedder } from "./embedders/embedder.js";
+import type { VectorStore } from "./vector-stores/vector-store.js";
 import type { IndexOutcome } from "./sync/indexer.js";
 import { rowOnlySync } from "./sync/row-only-sync.js";
 import type { SyncStats } from "./sync/job-queue.js";
@@ -67,6 +69,10 @@ export interface Dualstore extends Repositories, IndexOperations {
   readonly prisma: PrismaClient;
   /** Which driver the database was opened with, and where it lives (no secrets). */
   readonly database: { readonly driver: Database["driver"]; readonly location: string; readonly schema: string | undefined };
+  /** The vector store in use (undefined with `vectorStore: null`), for direct reads such as listing ids. */
+  readonly vectorStore: VectorStore | undefined;
+  /** The embedder in use (undefined with `vectorStore: null`). */
+  readonly embedder: Embedder | undefined;
   /** The same repositories seen by one user: their rows (and public documents) only. */
   as(userId: string): ScopedDualstore;
   /** Runs `work` in one database transaction: every write in it commits together or not at all. */
@@ -159,6 +165,8 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     ...indexOperations(null),
     prisma,
     database: { driver: database.driver, location: database.location, schema: database.schema },
+    vectorStore: index?.store.inner,
+    embedder: index?.embedder.inner,
     as(userId) {
       const key = parseInput(id, userId, "user id");
       const scope = { userId: key };

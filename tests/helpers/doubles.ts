@@ -1,0 +1,139 @@
+// Test doubles that wrap REAL implementations (LocalEmbedder, MemoryVectorStore or any store)
+// to count calls and inject failures; the behaviour under test is always the real one's.
+import { LocalEmbedder, MemoryVectorStore, ProviderError, type Embedder, type VectorStore, type VectorStoreLimits } from "../../src/index.js";
+
+type Failure = () => Error;
+
+export const transient = (message = "temporarily unavailable"): Failure => () =>
+  new ProviderError("test", message, { status: 503, retryable: true });
+export const permanent = (message = "invalid input"): Failure => () => new ProviderError("test", message, { status: 400, retryable: false });
+
+/** An embedder that counts requests and texts, and fails the next N requests on demand. */
+export class CountingEmbedder implements Embedder {
+  readonly id: string;
+  readonly dimension: number;
+  readonly maxBatchSize: number;
+  requests = 0;
+  texts = 0;
+  queries = 0;
+  private failures: Failure[] = [];
+
+  constructor(
+    private readonly inner: Embedder = new LocalEmbedder(),
+    options: { id?: string; maxBatchSize?: number } = {},
+  ) {
+    this.id = options.id ?? inner.id;
+    this.dimension = inner.dimension;
+    this.maxBatchSize = options.maxBatchSize ?? inner.maxBatchSize;
+  }
+
+  failNext(count: number, failure: Failure): void {
+    for (let i = 0; i < count; i++) this.failures.push(failure);
+  }
+
+  failAlways(failure: Failure | undefined): void {
+    this.always = failure;
+  }
+
+  private always: Failure | undefined;
+
+  reset(): void {
+    this.requests = 0;
+    this.texts = 0;
+    this.queries = 0;
+  }
+
+  async embedDocuments(texts: readonly string[]): Promise<number[][]> {
+    this.requests++;
+    const failure = this.failures.shift() ?? this.always;
+    if (failure) throw failure();
+    this.texts += texts.length;
+    return this.inner.embedDocuments(texts);
+  }
+
+  async embedQuery(text: string): Promise<number[]> {
+    this.queries++;
+    return this.inner.embedQuery(text);
+  }
+}
+
+type StoreOperation = "upsert" | "delete" | "deletePrefix" | "query" | "fetch" | "listIds";
+
+/** A vector store that counts calls per operation and fails them on demand. */
+export class FaultyStore implements VectorStore {
+  readonly name: string;
+  readonly consistency: VectorStore["consistency"];
+  readonly limits: VectorStoreLimits;
+  readonly calls: Record<StoreOperation, number> = { upsert: 0, delete: 0, deletePrefix: 0, query: 0, fetch: 0, listIds: 0 };
+  private readonly failures = new Map<StoreOperation, Failure[]>();
+  private readonly always = new Map<StoreOperation, Failure>();
+
+  constructor(
+    readonly inner: VectorStore = new MemoryVectorStore(),
+    limits: Partial<VectorStoreLimits> = {},
+  ) {
+    this.name = inner.name;
+    this.consistency = inner.consistency;
+    this.limits = { ...inner.limits, ...limits };
+  }
+
+  failNext(operation: StoreOperation, count: number, failure: Failure): void {
+    this.failures.set(operation, [...(this.failures.get(operation) ?? []), ...Array.from({ length: count }, () => failure)]);
+  }
+
+  failAlways(operation: StoreOperation, failure: Failure | undefined): void {
+    if (failure) this.always.set(operation, failure);
+    else this.always.delete(operation);
+  }
+
+  resetCalls(): void {
+    for (const key of Object.keys(this.calls) as StoreOperation[]) this.calls[key] = 0;
+  }
+
+  private enter(operation: StoreOperation): void {
+    this.calls[operation]++;
+    const failure = this.failures.get(operation)?.shift() ?? this.always.get(operation);
+    if (failure) throw failure();
+  }
+
+  init(options: { dimension: number }) {
+    return this.inner.init(options);
+  }
+  async upsert(...args: Parameters<VectorStore["upsert"]>) {
+    this.enter("upsert");
+    return this.inner.upsert(...args);
+  }
+  async delete(...args: Parameters<VectorStore["delete"]>) {
+    this.enter("delete");
+    return this.inner.delete(...args);
+  }
+  async deletePrefix(prefix: string, namespace: string) {
+    this.enter("deletePrefix");
+    if (this.inner.deletePrefix) return this.inner.deletePrefix(prefix, namespace);
+    const page = await this.inner.listIds({ prefix, namespace, limit: 100_000 });
+    return this.inner.delete(page.ids, namespace);
+  }
+  async query(...args: Parameters<VectorStore["query"]>) {
+    this.enter("query");
+    return this.inner.query(...args);
+  }
+  async fetch(...args: Parameters<VectorStore["fetch"]>) {
+    this.enter("fetch");
+    return this.inner.fetch(...args);
+  }
+  async listIds(...args: Parameters<VectorStore["listIds"]>) {
+    this.enter("listIds");
+    return this.inner.listIds(...args);
+  }
+  listNamespaces() {
+    return this.inner.listNamespaces();
+  }
+  describe() {
+    return this.inner.describe();
+  }
+}
+
+/** Every id the store holds under a prefix (one page is enough for tests). */
+export async function storedIds(store: VectorStore, prefix: string, namespace = ""): Promise<string[]> {
+  return (await store.listIds({ prefix, namespace, limit: 100_000 })).ids;
+}
