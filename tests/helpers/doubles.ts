@@ -137,3 +137,46 @@ export class FaultyStore implements VectorStore {
 export async function storedIds(store: VectorStore, prefix: string, namespace = ""): Promise<string[]> {
   return (await store.listIds({ prefix, namespace, limit: 100_000 })).ids;
 }
+
+/**
+ * A crash at a chosen point of a sync run, simulated in process: the wrapped call does its
+ * part (or part of it) and then never returns, so the run it belongs to makes no further
+ * progress, exactly as if its process had died there. `reached` resolves when it happens.
+ */
+export class CrashingStore extends FaultyStore {
+  private armed: "after-upsert" | "mid-upsert" | "before-upsert" | "after-delete" | undefined;
+  private signal!: () => void;
+  readonly reached = new Promise<void>((resolve) => (this.signal = resolve));
+
+  crashAt(point: "before-upsert" | "mid-upsert" | "after-upsert" | "after-delete"): void {
+    this.armed = point;
+  }
+
+  private hang(): Promise<never> {
+    this.armed = undefined;
+    this.signal();
+    return new Promise<never>(() => {});
+  }
+
+  override async upsert(...args: Parameters<VectorStore["upsert"]>) {
+    const [records, namespace] = args;
+    if (this.armed === "before-upsert") return this.hang();
+    if (this.armed === "mid-upsert") {
+      await this.inner.upsert(records.slice(0, Math.ceil(records.length / 2)), namespace);
+      return this.hang();
+    }
+    if (this.armed === "after-upsert") {
+      await this.inner.upsert(records, namespace);
+      return this.hang();
+    }
+    return super.upsert(...args);
+  }
+
+  override async deletePrefix(prefix: string, namespace: string) {
+    if (this.armed === "after-delete") {
+      await super.deletePrefix(prefix, namespace);
+      return this.hang();
+    }
+    return super.deletePrefix(prefix, namespace);
+  }
+}
