@@ -1,0 +1,296 @@
+// PineconeVectorStore through the real @pinecone-database/pinecone SDK against the local
+// protocol server: index creation and checks, the shared retry policy on every kind of
+// failure, request limits, configuration errors, and that the API key never leaks.
+import { inspect } from "node:util";
+import { Pinecone } from "@pinecone-database/pinecone";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/core/logger.js";
+import { ConfigurationError, DimensionMismatchError, ProviderError, type VectorRecord } from "../../src/index.js";
+import { ManagedVectorStore } from "../../src/vector-stores/managed-vector-store.js";
+import type { PineconeVectorStoreConfig } from "../../src/vector-stores/pinecone/pinecone-config.js";
+import { createPineconeVectorStore } from "../../src/vector-stores/pinecone/pinecone-vector-store.js";
+import { rejectsWith } from "../helpers/errors.js";
+import type { FaultKind } from "../servers/faults.js";
+import { startPineconeServer, type PineconeServer } from "../servers/pinecone-server.js";
+
+const DIMENSION = 8;
+const API_KEY = "dualstore-test-secret-4f7a9c2e";
+const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+
+let server: PineconeServer;
+let namespaceCounter = 0;
+const freshNamespace = () => `providers-${++namespaceCounter}`;
+
+beforeAll(async () => {
+  server = await startPineconeServer({
+    apiKey: API_KEY,
+    indexes: [
+      { name: "docs", dimension: DIMENSION },
+      { name: "wide", dimension: 1536 },
+      { name: "dots", dimension: DIMENSION, metric: "dotproduct" },
+    ],
+  });
+});
+afterAll(async () => {
+  await server?.close();
+});
+beforeEach(() => {
+  server.faults.clear();
+  server.requests.length = 0;
+});
+
+/** The store as dualstore uses it, with a fast retry policy. */
+async function openStore(config: PineconeVectorStoreConfig = {}, dimension = DIMENSION): Promise<ManagedVectorStore> {
+  const inner = await createPineconeVectorStore(
+    { apiKey: API_KEY, index: "docs", controllerHostUrl: server.url, ...config },
+    { env: {}, logger: silentLogger },
+  );
+  return new ManagedVectorStore(inner, dimension, { retry: { maxRetries: 3, minDelayMs: 10 }, concurrency: 4, logger: silentLogger });
+}
+
+function vector(seed: number, dimension = DIMENSION): number[] {
+  return Array.from({ length: dimension }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5 + 0.6);
+}
+
+function records(count: number, prefix = "r#"): VectorRecord[] {
+  return Array.from({ length: count }, (_, i) => ({ id: `${prefix}${i}`, values: vector(i), metadata: { i } }));
+}
+
+const requestsTo = (pathEnd: string) => server.requests.filter((request) => request.path.endsWith(pathEnd));
+const storedIds = (namespace: string, index = "docs") => server.storedVectors(index, namespace).map((stored) => stored.id);
+
+describe("Pinecone index setup", () => {
+  it("creates a missing index with the embedder's dimension and the cosine metric when createIfMissing is set", async () => {
+    const store = await openStore({ index: "created-on-init", createIfMissing: { cloud: "aws", region: "eu-west-1" } }, 12);
+    await store.ready();
+
+    const sdk = new Pinecone({ apiKey: API_KEY, controllerHostUrl: server.url, maxRetries: 0 });
+    const model = await sdk.describeIndex("created-on-init");
+    expect(model.dimension).toBe(12);
+    expect(model.metric).toBe("cosine");
+    expect(model.status.ready).toBe(true);
+    expect(requestsTo("/indexes").filter((request) => request.method === "POST")).toHaveLength(1);
+
+    const ns = freshNamespace();
+    await store.upsert([{ id: "a", values: vector(1, 12), metadata: {} }], ns);
+    expect(storedIds(ns, "created-on-init")).toEqual(["a"]);
+  });
+
+  it("uses an existing index as it is, creating nothing", async () => {
+    const store = await openStore({ createIfMissing: { cloud: "aws", region: "us-east-1" } });
+    await store.ready();
+    expect(requestsTo("/indexes").filter((request) => request.method === "POST")).toHaveLength(0);
+  });
+
+  it("refuses an index of another dimension with DimensionMismatchError", async () => {
+    const store = await openStore({}, 12);
+    const error = await rejectsWith(store.ready(), DimensionMismatchError);
+    expect(error).toMatchObject({ expected: DIMENSION, actual: 12 });
+  });
+
+  it("refuses a host-only index of another dimension with DimensionMismatchError, from its stats", async () => {
+    const store = await openStore({ index: undefined, host: server.indexHost("docs") }, 12);
+    await rejectsWith(store.ready(), DimensionMismatchError);
+    expect(requestsTo("/describe_index_stats")).toHaveLength(1);
+  });
+
+  it("refuses an index whose metric is not cosine with a ConfigurationError", async () => {
+    const store = await openStore({ index: "dots" });
+    const error = await rejectsWith(store.ready(), ConfigurationError);
+    expect(error.message).toContain("dotproduct");
+  });
+
+  it("says how to create a missing index when createIfMissing is not set", async () => {
+    const store = await openStore({ index: "nowhere" });
+    const error = await rejectsWith(store.ready(), ConfigurationError);
+    expect(error.message).toMatch(/"nowhere" does not exist/);
+    expect(error.message).toContain("createIfMissing");
+    expect(error.message).toContain(`dimension ${DIMENSION}`);
+  });
+});
+
+describe("Pinecone failures under the shared retry policy", () => {
+  it("waits for Retry-After before retrying a 429", async () => {
+    const store = await openStore();
+    await store.ready();
+    const ns = freshNamespace();
+    server.faults.next("429", { match: "/vectors/upsert", retryAfterSeconds: 1 });
+
+    await store.upsert(records(3), ns);
+
+    const attempts = requestsTo("/vectors/upsert");
+    expect(attempts.map((request) => request.status)).toEqual([429, 200]);
+    expect(attempts[1]!.timestamp - attempts[0]!.timestamp).toBeGreaterThanOrEqual(950);
+    expect(storedIds(ns)).toHaveLength(3);
+  });
+
+  it.each<[string, FaultKind]>([
+    ["a 500", "500"],
+    ["a 503", "503"],
+    ["a timeout", "timeout"],
+    ["a dropped connection", "drop"],
+  ])("retries an upsert after %s and succeeds", async (_name, fault) => {
+    const store = await openStore({ requestTimeoutMs: 300 });
+    await store.ready();
+    const ns = freshNamespace();
+    server.faults.next(fault, { match: "/vectors/upsert" });
+
+    await store.upsert(records(5), ns);
+
+    expect(requestsTo("/vectors/upsert").map((request) => request.fault)).toEqual([fault, undefined]);
+    expect(storedIds(ns)).toHaveLength(5);
+  });
+
+  it("retries a read that timed out and returns its answer", async () => {
+    const store = await openStore({ requestTimeoutMs: 300 });
+    await store.ready();
+    const ns = freshNamespace();
+    await store.upsert(records(2), ns);
+    server.faults.next("timeout", { match: "/vectors/fetch" });
+
+    const fetched = await store.fetch(["r#0", "r#1"], ns);
+
+    expect(fetched.map((record) => record.id)).toEqual(["r#0", "r#1"]);
+    expect(requestsTo("/vectors/fetch")).toHaveLength(2);
+  });
+
+  it("ends a partially applied upsert with every record present after the retry", async () => {
+    const store = await openStore();
+    await store.ready();
+    const ns = freshNamespace();
+    server.faults.next("partial", { match: "/vectors/upsert" });
+
+    await store.upsert(records(10), ns);
+
+    expect(requestsTo("/vectors/upsert").map((request) => request.status)).toEqual([500, 200]);
+    expect(storedIds(ns)).toHaveLength(10);
+  });
+
+  it("does not retry a 400: an id over 512 characters is sent once and fails", async () => {
+    const store = await openStore();
+    await store.ready();
+    const error = await rejectsWith(store.upsert([{ id: "x".repeat(513), values: vector(1), metadata: {} }], freshNamespace()), ProviderError);
+    expect(error).toMatchObject({ status: 400, retryable: false, provider: "pinecone" });
+    expect(error.message).toMatch(/512/);
+    expect(requestsTo("/vectors/upsert")).toHaveLength(1);
+  });
+
+  it("gives up after the policy's retries with a retryable ProviderError carrying the status", async () => {
+    const store = await openStore();
+    await store.ready();
+    server.faults.next("503", { match: "/query", times: Infinity });
+    const error = await rejectsWith(store.query({ vector: vector(1), topK: 1, namespace: freshNamespace() }), ProviderError);
+    expect(error).toMatchObject({ status: 503, retryable: true });
+    expect(requestsTo("/query")).toHaveLength(4);
+  });
+});
+
+describe("Pinecone request limits", () => {
+  it("splits a large upsert into requests of at most 1,000 records", async () => {
+    const store = await openStore();
+    await store.ready();
+    const ns = freshNamespace();
+
+    await store.upsert(records(2_500, "bulk#"), ns);
+
+    const sizes = requestsTo("/vectors/upsert").map((request) => (request.body as { vectors: unknown[] }).vectors.length);
+    expect(sizes.every((size) => size <= 1_000)).toBe(true);
+    expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(2_500);
+    expect(storedIds(ns)).toHaveLength(2_500);
+  });
+
+  it("keeps every upsert request under 2 MB with 1536-dimension vectors and large metadata", async () => {
+    const store = await openStore({ index: "wide" }, 1536);
+    await store.ready();
+    const ns = freshNamespace();
+    const wide = Array.from({ length: 150 }, (_, i) => ({
+      id: `wide#${i}`,
+      values: vector(i, 1536),
+      metadata: { text: "dualstore ".repeat(3_500), i },
+    }));
+
+    await store.upsert(wide, ns);
+
+    const upserts = requestsTo("/vectors/upsert");
+    expect(upserts.length).toBeGreaterThan(1);
+    expect(upserts.every((request) => request.status === 200 && request.bodyBytes <= MAX_REQUEST_BYTES)).toBe(true);
+    expect(storedIds(ns, "wide")).toHaveLength(150);
+  });
+});
+
+describe("Pinecone configuration", () => {
+  const logger = silentLogger;
+
+  it("names PINECONE_API_KEY when no API key is configured", async () => {
+    const error = await rejectsWith(createPineconeVectorStore({ index: "docs" }, { env: {}, logger }), ConfigurationError);
+    expect(error.message).toContain("PINECONE_API_KEY");
+  });
+
+  it("names PINECONE_INDEX and PINECONE_HOST when neither an index nor a host is configured", async () => {
+    const error = await rejectsWith(createPineconeVectorStore({}, { env: { PINECONE_API_KEY: API_KEY }, logger }), ConfigurationError);
+    expect(error.message).toContain("PINECONE_INDEX");
+    expect(error.message).toContain("PINECONE_HOST");
+  });
+
+  it("names the environment variable of a malformed setting without printing its value", async () => {
+    const env = { PINECONE_API_KEY: API_KEY, PINECONE_INDEX: "Not_A_Valid_Name" };
+    const error = await rejectsWith(createPineconeVectorStore({}, { env, logger }), ConfigurationError);
+    expect(error.message).toContain("PINECONE_INDEX");
+    expect(error.message).not.toContain("Not_A_Valid_Name");
+  });
+
+  it("names a malformed option", async () => {
+    const error = await rejectsWith(createPineconeVectorStore({ apiKey: API_KEY, index: "docs", requestTimeoutMs: -1 }, { env: {}, logger }), ConfigurationError);
+    expect(error.message).toContain("vectorStore.requestTimeoutMs");
+  });
+
+  it("reads the API key and index from the environment", async () => {
+    const inner = await createPineconeVectorStore({ controllerHostUrl: server.url }, { env: { PINECONE_API_KEY: API_KEY, PINECONE_INDEX: "docs" }, logger });
+    await inner.init({ dimension: DIMENSION });
+    expect((await inner.describe()).dimension).toBe(DIMENSION);
+  });
+});
+
+describe("Pinecone errors never carry the API key", () => {
+  function expectNoKey(error: unknown, key: string): void {
+    const renderings = [JSON.stringify(error), String(error), inspect(error, { depth: 10 })];
+    for (let current: unknown = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+      renderings.push(current.message, current.stack ?? "", JSON.stringify(current), inspect(current, { depth: 10 }));
+    }
+    for (const text of renderings) expect(text).not.toContain(key);
+  }
+
+  it.each<[string, FaultKind]>([
+    ["server errors", "500"],
+    ["rate limiting", "429"],
+    ["timeouts", "timeout"],
+    ["dropped connections", "drop"],
+  ])("in failures from %s", async (_name, fault) => {
+    const store = await openStore({ requestTimeoutMs: 200 });
+    await store.ready();
+    server.faults.next(fault, { times: Infinity, retryAfterSeconds: 0 });
+    const error = await rejectsWith(store.query({ vector: vector(1), topK: 1, namespace: freshNamespace() }), ProviderError);
+    expect(error.cause).toBeInstanceOf(Error);
+    expectNoKey(error, API_KEY);
+  });
+
+  it("in a rejected request", async () => {
+    const store = await openStore();
+    await store.ready();
+    const error = await rejectsWith(store.upsert([{ id: "x".repeat(600), values: vector(1), metadata: {} }], freshNamespace()), ProviderError);
+    expectNoKey(error, API_KEY);
+  });
+
+  it("in a refused key", async () => {
+    const wrongKey = "dualstore-wrong-secret-8b1d3f";
+    const store = await openStore({ apiKey: wrongKey });
+    const error = await rejectsWith(store.ready(), ProviderError);
+    expect(error).toMatchObject({ status: 401, retryable: false });
+    expectNoKey(error, wrongKey);
+  });
+
+  it("in configuration errors", async () => {
+    const store = await openStore({ index: "missing-index" });
+    expectNoKey(await rejectsWith(store.ready(), ConfigurationError), API_KEY);
+  });
+});
