@@ -4,6 +4,7 @@ import type { PrismaClient } from "../db/prisma.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { DocumentStateTable } from "./document-state.js";
 import type { JobQueue } from "./job-queue.js";
+import { compareBytes } from "../internal/compare.js";
 import { documentIdOf } from "./vector-ids.js";
 
 export interface ReconcileOptions {
@@ -83,14 +84,14 @@ export class Reconciler {
       for (;;) {
         const [a, b] = [await inStore.peek(), await inDb.peek()];
         if (a === undefined && b === undefined) break;
-        if (b === undefined || (a !== undefined && a < b)) {
+        if (b === undefined || (a !== undefined && compareBytes(a, b) < 0)) {
           report.vectorsInStore++;
           report.orphans.count++;
           if (report.orphans.sample.length < sampleSize) report.orphans.sample.push(a!);
           orphans.push(a!);
           await flushOrphans(false);
           inStore.next();
-        } else if (a === undefined || b < a) {
+        } else if (a === undefined || compareBytes(b, a) < 0) {
           report.vectorsRecorded++;
           report.missing.count++;
           if (report.missing.sample.length < sampleSize) report.missing.sample.push(b);

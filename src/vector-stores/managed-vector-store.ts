@@ -91,7 +91,8 @@ export class ManagedVectorStore {
   async fetch(ids: readonly string[], namespace: string, signal?: AbortSignal): Promise<VectorRecord[]> {
     if (ids.length === 0) return [];
     await this.ready();
-    const groups = batches(ids, { maxCount: this.inner.limits.maxIdsPerRequest });
+    const { maxFetchIds, maxIdsPerRequest } = this.inner.limits;
+    const groups = batches(ids, { maxCount: maxFetchIds ?? maxIdsPerRequest });
     const pages = await mapConcurrent(groups, this.options.concurrency, (group) => this.call("fetch", () => this.inner.fetch(group, namespace), signal));
     return pages.flat();
   }

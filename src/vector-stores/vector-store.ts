@@ -33,6 +33,8 @@ export interface VectorStoreLimits {
   readonly maxMetadataBytes?: number;
   /** Most ids per fetch or delete request. */
   readonly maxIdsPerRequest: number;
+  /** Most ids per fetch request, when lower (Pinecone puts them in the URL). Default: maxIdsPerRequest. */
+  readonly maxFetchIds?: number;
   /** Longest record id. */
   readonly maxIdLength: number;
 }
@@ -63,7 +65,7 @@ export interface VectorStore {
   query(request: { vector: number[]; topK: number; filter?: VectorFilter | undefined; namespace: string }): Promise<VectorMatch[]>;
   /** The records with these ids that exist, values included. */
   fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]>;
-  /** One page of ids starting with `prefix`, in id order; `cursor` is the previous page's `next`. */
+  /** One page of ids starting with `prefix`, in UTF-8 byte order; `cursor` is the previous page's `next`. */
   listIds(request: { prefix: string; namespace: string; limit: number; cursor?: string | undefined }): Promise<{ ids: string[]; next?: string | undefined }>;
   /** Namespaces holding vectors (for reconciliation across tenants). */
   listNamespaces(): Promise<string[]>;

@@ -109,6 +109,42 @@ describe("Pinecone index setup", () => {
   });
 });
 
+describe("Pinecone namespaces, hosts and filters", () => {
+  it("works with only a host, never calling the control plane", async () => {
+    const store = await openStore({ index: undefined, host: server.indexHost("docs") });
+    const ns = freshNamespace();
+    await store.upsert(records(2), ns);
+    expect((await store.fetch(["r#0", "r#1"], ns)).map((record) => record.id)).toEqual(["r#0", "r#1"]);
+    expect(server.requests.filter((request) => request.path.startsWith("/indexes"))).toEqual([]);
+  });
+
+  it("prefixes every namespace on the wire and strips the prefix when listing and counting", async () => {
+    const store = await openStore({ namespacePrefix: "app1-" });
+    await store.upsert(records(2), "tenant-a");
+    await store.upsert(records(1), "");
+    const other = await openStore();
+    await other.upsert(records(1), "");
+
+    expect(storedIds("app1-tenant-a")).toEqual(["r#0", "r#1"]);
+    expect((await store.listNamespaces()).sort()).toEqual(["", "tenant-a"]);
+    expect((await store.describe()).count).toBe(3);
+    expect(await other.listNamespaces()).toContain("");
+    expect(await other.listNamespaces()).toContain("app1-tenant-a");
+  });
+
+  it("filters a set holding a boolean with an $or of $eq, since Pinecone's $in takes strings and numbers", async () => {
+    const store = await openStore();
+    const ns = freshNamespace();
+    await store.upsert(
+      [true, false].map((published, i) => ({ id: `b#${i}`, values: vector(i), metadata: { published } })),
+      ns,
+    );
+    const matches = await store.query({ vector: vector(0), topK: 5, namespace: ns, filter: { field: "published", in: [true] } });
+    expect(matches.map((match) => match.id)).toEqual(["b#0"]);
+    expect(requestsTo("/query").at(-1)?.body).toMatchObject({ filter: { $or: [{ published: { $eq: true } }] } });
+  });
+});
+
 describe("Pinecone failures under the shared retry policy", () => {
   it("waits for Retry-After before retrying a 429", async () => {
     const store = await openStore();

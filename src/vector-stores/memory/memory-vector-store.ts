@@ -1,4 +1,5 @@
 import { DimensionMismatchError } from "../../errors.js";
+import { compareBytes } from "../../internal/compare.js";
 import { matchesFilter } from "../filter.js";
 import type { VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
 
@@ -62,7 +63,9 @@ export class MemoryVectorStore implements VectorStore {
   }
 
   async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0]) {
-    const ids = [...(this.space(namespace)?.keys() ?? [])].filter((id) => id.startsWith(prefix) && (cursor === undefined || id > cursor)).sort();
+    const ids = [...(this.space(namespace)?.keys() ?? [])]
+      .filter((id) => id.startsWith(prefix) && (cursor === undefined || compareBytes(id, cursor) > 0))
+      .sort(compareBytes);
     const page = ids.slice(0, limit);
     return { ids: page, next: ids.length > limit ? page.at(-1) : undefined };
   }

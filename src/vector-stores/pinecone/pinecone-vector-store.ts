@@ -1,0 +1,387 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Index, IndexModel, Pinecone, PineconeRecord } from "@pinecone-database/pinecone";
+import type { Logger } from "../../core/logger.js";
+import { redact, registerSecret } from "../../core/redact.js";
+import { sleep } from "../../core/retry.js";
+import { ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
+import { importOptional } from "../../internal/optional-import.js";
+import type { VectorFilter } from "../filter.js";
+import type { VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+import { parsePineconeConfig, type PineconeSettings, type PineconeVectorStoreConfig } from "./pinecone-config.js";
+
+/** Ids per list page: Pinecone documents 100 as the default and no maximum, so dualstore asks for no more. */
+const LIST_PAGE_MAX = 100;
+/** How long init waits for a new (or still initialising) index to become ready, and how often it looks. */
+const INDEX_READY_TIMEOUT_MS = 5 * 60_000;
+const INDEX_READY_POLL_MS = 2_000;
+/** Pinecone's name for the namespace that requests without one go to. */
+const DEFAULT_NAMESPACE = "__default__";
+
+/**
+ * Pinecone serverless through the official SDK. Namespaces are Pinecone namespaces (with the
+ * configured prefix); scores are the index's cosine similarity. The SDK's own retries are off:
+ * dualstore's one retry policy decides, from the status, request id and Retry-After that this
+ * adapter records for every call.
+ */
+export class PineconeVectorStore implements VectorStore {
+  readonly name = "pinecone";
+  readonly consistency = "eventual" as const;
+  readonly limits: VectorStoreLimits = {
+    maxUpsertRecords: 1_000,
+    // Pinecone allows 2 MiB per request; the margin covers the request envelope around the records.
+    maxUpsertBytes: 2_000_000,
+    // Pinecone allows 40 KiB of metadata per vector.
+    maxMetadataBytes: 40_000,
+    maxIdsPerRequest: 1_000,
+    // Fetch sends its ids in the URL: 100 dualstore ids (~45 characters each) keep it near 5 KB.
+    maxFetchIds: 100,
+    maxIdLength: 512,
+  };
+  private dimension = 0;
+  private dataPlane: Index | undefined;
+
+  constructor(
+    private readonly client: Pinecone,
+    private readonly settings: PineconeSettings,
+    private readonly logger: Logger,
+  ) {
+    if (settings.host !== undefined) this.dataPlane = client.index({ host: settings.host });
+  }
+
+  async init({ dimension }: { dimension: number }): Promise<void> {
+    this.dimension = dimension;
+    const { index: indexName, host } = this.settings;
+    if (indexName === undefined) {
+      // Only a host: the data plane's stats are all there is to check against.
+      const stats = await this.send("describe index stats", () => this.data().describeIndexStats());
+      if (stats.dimension !== undefined && stats.dimension !== dimension) {
+        throw new DimensionMismatchError(`Pinecone index at ${host}`, stats.dimension, dimension);
+      }
+      return;
+    }
+    const model = await this.readyIndex(indexName, dimension);
+    checkIndexModel(model, indexName, dimension);
+    this.dataPlane ??= this.client.index({ host: model.host });
+  }
+
+  async upsert(records: readonly VectorRecord[], namespace: string): Promise<void> {
+    for (const record of records) this.checkDimension(`vector ${record.id}`, record.values);
+    await this.send("upsert", () => this.data().upsert({ namespace: this.pineconeNamespace(namespace), records: records.map(toPineconeRecord) }));
+  }
+
+  async delete(ids: readonly string[], namespace: string): Promise<void> {
+    try {
+      await this.send("delete", () => this.data().deleteMany({ ids: [...ids], namespace: this.pineconeNamespace(namespace) }));
+    } catch (error) {
+      // Serverless Pinecone answers 404 for a namespace that does not exist: nothing to delete.
+      if (error instanceof ProviderError && error.status === 404) return;
+      throw error;
+    }
+  }
+
+  async query({ vector, topK, filter, namespace }: Parameters<VectorStore["query"]>[0]): Promise<VectorMatch[]> {
+    this.checkDimension("query vector", vector);
+    const response = await this.send("query", () =>
+      this.data().query({
+        vector,
+        topK,
+        namespace: this.pineconeNamespace(namespace),
+        includeMetadata: true,
+        includeValues: false,
+        ...(filter ? { filter: toPineconeFilter(filter) } : {}),
+      }),
+    );
+    return response.matches.map((match) => ({ id: match.id, score: match.score ?? 0, metadata: match.metadata ?? {} }));
+  }
+
+  async fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]> {
+    const response = await this.send("fetch", () => this.data().fetch({ ids: [...ids], namespace: this.pineconeNamespace(namespace) }));
+    return ids.flatMap((id) => {
+      const record = response.records[id];
+      return record ? [{ id, values: record.values ?? [], metadata: record.metadata ?? {} }] : [];
+    });
+  }
+
+  /** Pinecone lists ids in bitwise ("C" collation) order, which is dualstore's id order. */
+  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0]) {
+    const page = await this.send("list", () =>
+      this.data().listPaginated({
+        namespace: this.pineconeNamespace(namespace),
+        prefix: prefix || undefined,
+        limit: Math.max(1, Math.min(limit, LIST_PAGE_MAX)),
+        paginationToken: cursor,
+      }),
+    );
+    const ids = (page.vectors ?? []).flatMap((item) => (item.id === undefined ? [] : [item.id]));
+    return { ids, next: page.pagination?.next || undefined };
+  }
+
+  async listNamespaces(): Promise<string[]> {
+    return (await this.ownNamespaces()).map(([name]) => name);
+  }
+
+  /** The count covers this store's namespaces: the whole index when there is no namespace prefix. */
+  async describe(): Promise<VectorStoreInfo> {
+    const namespaces = await this.ownNamespaces();
+    return { dimension: this.dimension, count: namespaces.reduce((sum, [, count]) => sum + count, 0) };
+  }
+
+  /** The non-empty namespaces under this store's prefix, as dualstore names them, with their counts. */
+  private async ownNamespaces(): Promise<Array<[string, number]>> {
+    const stats = await this.send("describe index stats", () => this.data().describeIndexStats());
+    const prefix = this.settings.namespacePrefix;
+    return Object.entries(stats.namespaces ?? {})
+      .filter(([name, summary]) => summary.recordCount > 0 && name.startsWith(prefix))
+      .map(([name, summary]) => [prefix === "" && name === DEFAULT_NAMESPACE ? "" : name.slice(prefix.length), summary.recordCount]);
+  }
+
+  /** Describes the index, creating it first when allowed, and waits until it is ready. */
+  private async readyIndex(indexName: string, dimension: number): Promise<IndexModel> {
+    let model = (await this.describeIndex(indexName)) ?? (await this.createIndex(indexName, dimension));
+    const deadline = Date.now() + INDEX_READY_TIMEOUT_MS;
+    while (!model.status.ready) {
+      if (Date.now() >= deadline) {
+        throw new ProviderError("pinecone", `index "${indexName}" was not ready after ${INDEX_READY_TIMEOUT_MS / 1_000} s`, { retryable: false });
+      }
+      await sleep(INDEX_READY_POLL_MS);
+      model = (await this.describeIndex(indexName)) ?? missingIndex(indexName, dimension);
+    }
+    return model;
+  }
+
+  private async describeIndex(indexName: string): Promise<IndexModel | undefined> {
+    try {
+      return await this.send("describe index", () => this.client.describeIndex(indexName));
+    } catch (error) {
+      if (error instanceof ProviderError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async createIndex(indexName: string, dimension: number): Promise<IndexModel> {
+    const create = this.settings.createIfMissing;
+    if (!create) return missingIndex(indexName, dimension);
+    this.logger.info("creating Pinecone index", { index: indexName, dimension, cloud: create.cloud, region: create.region });
+    const created = await this.send("create index", () =>
+      this.client.createIndex({
+        name: indexName,
+        dimension,
+        metric: "cosine",
+        spec: { serverless: { cloud: create.cloud, region: create.region } },
+        suppressConflicts: true,
+      }),
+    );
+    // No model means a conflict: another process created it meanwhile, so use that one.
+    return created ?? (await this.describeIndex(indexName)) ?? missingIndex(indexName, dimension);
+  }
+
+  private checkDimension(what: string, values: readonly number[]): void {
+    if (values.length !== this.dimension) throw new DimensionMismatchError(what, this.dimension, values.length);
+  }
+
+  private pineconeNamespace(namespace: string): string {
+    return this.settings.namespacePrefix + namespace;
+  }
+
+  private data(): Index {
+    if (!this.dataPlane) throw new ConfigurationError("Pinecone vector store: init() must run before any other call");
+    return this.dataPlane;
+  }
+
+  /** Runs one SDK call, recording its HTTP exchange so a failure maps to a ProviderError. */
+  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const exchange: Exchange = {};
+    try {
+      return await exchanges.run(exchange, call);
+    } catch (error) {
+      if (error instanceof DualstoreError) throw error;
+      throw toProviderError(operation, error, exchange.last, this.settings.requestTimeoutMs);
+    }
+  }
+}
+
+/** Builds the Pinecone store from its configuration, loading the SDK (an optional peer dependency) only now. */
+export async function createPineconeVectorStore(
+  config: PineconeVectorStoreConfig,
+  context: { env: NodeJS.ProcessEnv; logger: Logger },
+): Promise<PineconeVectorStore> {
+  const settings = parsePineconeConfig(config, context.env);
+  registerSecret(settings.apiKey);
+  const { Pinecone } = await importOptional("@pinecone-database/pinecone", () => import("@pinecone-database/pinecone"), 'vectorStore: { provider: "pinecone" }');
+  const client = new Pinecone({
+    apiKey: settings.apiKey,
+    // One retry policy for every provider: dualstore's, around each store call.
+    maxRetries: 0,
+    fetchApi: recordingFetch(settings.requestTimeoutMs),
+    ...(settings.controllerHostUrl === undefined ? {} : { controllerHostUrl: settings.controllerHostUrl }),
+  });
+  return new PineconeVectorStore(client, settings, context.logger);
+}
+
+/** Translates dualstore's filter to Pinecone's metadata filter language; values stay JSON data. */
+export function toPineconeFilter(filter: VectorFilter): Record<string, unknown> {
+  if ("and" in filter) return { $and: filter.and.map(toPineconeFilter) };
+  if ("eq" in filter) return { [filter.field]: { $eq: filter.eq } };
+  // Pinecone's $in takes strings and numbers only; a set holding a boolean becomes an $or of $eq.
+  if (filter.in.some((value) => typeof value === "boolean")) {
+    return { $or: filter.in.map((value) => ({ [filter.field]: { $eq: value } })) };
+  }
+  return { [filter.field]: { $in: [...filter.in] } };
+}
+
+function toPineconeRecord(record: VectorRecord): PineconeRecord {
+  // Empty metadata is left out: Pinecone stores no metadata then, which reads back as {}.
+  const hasMetadata = Object.keys(record.metadata).length > 0;
+  return hasMetadata ? { id: record.id, values: record.values, metadata: record.metadata } : { id: record.id, values: record.values };
+}
+
+function checkIndexModel(model: IndexModel, indexName: string, dimension: number): void {
+  const field = denseField(model);
+  if (field?.dimension === undefined) {
+    throw new ConfigurationError(`vectorStore.index: Pinecone index "${indexName}" is not a dense vector index; dualstore needs one (cosine metric)`);
+  }
+  if (field.dimension !== dimension) throw new DimensionMismatchError(`Pinecone index "${indexName}"`, field.dimension, dimension);
+  if (field.metric !== "cosine") {
+    throw new ConfigurationError(
+      `vectorStore.index: Pinecone index "${indexName}" uses the ${field.metric} metric; dualstore's scores are cosine similarity, ` +
+        `so it needs an index created with metric "cosine"`,
+    );
+  }
+}
+
+/** The index's vector dimension and metric; undefined for indexes the SDK cannot describe that way (e.g. integrated embedding). */
+function denseField(model: IndexModel): { dimension: number | undefined; metric: string } | undefined {
+  try {
+    return { dimension: model.dimension, metric: model.metric };
+  } catch {
+    return undefined;
+  }
+}
+
+function missingIndex(indexName: string, dimension: number): never {
+  throw new ConfigurationError(
+    `vectorStore.index: Pinecone index "${indexName}" does not exist. Create it as a serverless index with dimension ${dimension} ` +
+      `and metric "cosine" (Pinecone console or SDK), or pass createIfMissing: { cloud: "aws", region: "us-east-1" } ` +
+      "to let dualstore create it.",
+  );
+}
+
+/** What one HTTP exchange showed: the SDK's errors drop the status of a 5xx and every header. */
+interface HttpOutcome {
+  /** Aborts the request (reading its body included) when it runs out of time. */
+  deadline: AbortSignal;
+  /** Set when fetch failed without a response. */
+  unanswered?: boolean;
+  status?: number;
+  requestId?: string;
+  retryAfterMs?: number;
+  /** The server's error message (for a 5xx the SDK reports only that its retries ran out). */
+  message?: string;
+}
+
+/** One SDK call's record; `last` is its latest HTTP exchange (a call may make several). */
+interface Exchange {
+  last?: HttpOutcome;
+}
+
+/** Carries each SDK call's Exchange to the fetch the SDK makes, concurrent calls apart. */
+const exchanges = new AsyncLocalStorage<Exchange>();
+
+/**
+ * The fetch the SDK uses: bounds each request by `timeoutMs` (the SDK has no timeout of its own)
+ * and records status, request id, Retry-After and the error message of the current call.
+ */
+function recordingFetch(timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const outcome: HttpOutcome = { deadline };
+    const exchange = exchanges.getStore();
+    if (exchange) exchange.last = outcome;
+    let response: Response;
+    try {
+      response = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+    } catch (error) {
+      outcome.unanswered = true;
+      throw error;
+    }
+    outcome.status = response.status;
+    outcome.requestId = response.headers.get("x-pinecone-request-id") ?? undefined;
+    outcome.retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+    if (response.ok) return response;
+    // Read the error body here, where the message is still available, and hand the SDK a copy.
+    const body = await response.text();
+    outcome.message = serverMessage(body);
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
+
+function toProviderError(operation: string, error: unknown, outcome: HttpOutcome | undefined, timeoutMs: number): ProviderError {
+  const cause = sanitized(error);
+  const requestId = outcome?.requestId;
+  if (outcome?.deadline.aborted) {
+    return new ProviderError("pinecone", `${operation}: timed out after ${timeoutMs} ms`, { retryable: true, cause });
+  }
+  if (outcome?.unanswered) {
+    return new ProviderError("pinecone", `${operation}: could not reach Pinecone (${rootMessage(cause)})`, { retryable: true, cause });
+  }
+  const status = outcome?.status;
+  if (status !== undefined && status >= 400) {
+    const detail = outcome?.message ? `: ${redact(outcome.message)}` : "";
+    return new ProviderError("pinecone", `${operation} failed with HTTP ${status}${detail}`, {
+      status,
+      requestId,
+      retryable: status === 429 || status >= 500,
+      retryAfterMs: outcome?.retryAfterMs,
+      cause,
+    });
+  }
+  // The SDK refused the call before sending it, or could not read a successful answer.
+  return new ProviderError("pinecone", `${operation}: ${cause.message}`, { requestId, retryable: false, cause });
+}
+
+/**
+ * A copy of an error chain with names, codes, messages and stacks only, secrets masked: the
+ * SDK's errors may hold the request (and with it the Api-Key header).
+ */
+function sanitized(error: unknown, depth = 0): Error {
+  const source = error instanceof Error ? error : new Error(String(error));
+  const nested = depth < 4 && source.cause !== undefined ? { cause: sanitized(source.cause, depth + 1) } : undefined;
+  const copy = new Error(redact(source.message), nested);
+  copy.name = source.name;
+  copy.stack = redact(source.stack ?? `${source.name}: ${source.message}`);
+  const code = (source as { code?: unknown }).code;
+  if (typeof code === "string") Object.assign(copy, { code });
+  return copy;
+}
+
+/** The innermost message of an error chain (fetch's own message is only "fetch failed"). */
+function rootMessage(error: Error): string {
+  let current = error;
+  while (current.cause instanceof Error) current = current.cause;
+  const code = (current as { code?: unknown }).code;
+  return current.message || (typeof code === "string" ? code : current.name);
+}
+
+function serverMessage(body: string): string {
+  let message = body;
+  try {
+    const json: unknown = JSON.parse(body);
+    if (typeof json === "object" && json !== null) {
+      const { error, message: topLevel } = json as { error?: { message?: unknown }; message?: unknown };
+      const found = error?.message ?? topLevel;
+      if (typeof found === "string") message = found;
+    }
+  } catch {
+    // Not JSON (a 401 is plain text): the body is the message.
+  }
+  return message.trim().slice(0, 500);
+}
+
+/** Retry-After in seconds or as an HTTP date, in milliseconds from now. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1_000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
