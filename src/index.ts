@@ -82,6 +82,8 @@ export type { VectorFilter, FilterValue } from "./vector-stores/filter.js";
 export type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";
 export { MemoryVectorStore } from "./vector-stores/memory/memory-vector-store.js";
 export type { PgVectorStoreOptions } from "./vector-stores/pgvector/pgvector-vector-store.js";
+export type { PineconeVectorStoreConfig } from "./vector-stores/pinecone/pinecone-config.js";
+export type { LanceDbVectorStoreConfig } from "./vector-stores/lancedb/lancedb-config.js";
 
 // Sync and search
 export type { SyncOptions } from "./sync/vector-index.js";

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.js";
 import { ConfigurationError, DimensionMismatchError, ProviderError } from "../../src/errors.js";
+import { compareBytes } from "../../src/internal/compare.js";
 import type { VectorFilter } from "../../src/vector-stores/filter.js";
 import type { LanceDbVectorStoreConfig } from "../../src/vector-stores/lancedb/lancedb-config.js";
 import { createLanceDbVectorStore, type LanceDbVectorStore } from "../../src/vector-stores/lancedb/lancedb-vector-store.js";
@@ -142,6 +143,22 @@ describe("LanceDbVectorStore", () => {
     expect((await store.listIds({ prefix: "", namespace: NS, limit: 10 })).ids).toEqual(["a_x#1", "ab%#1"]);
   });
 
+  it("lists ids in UTF-8 byte order across pages, where JavaScript's < would disagree", async () => {
+    const store = await openStore(freshDirectory());
+    // U+FF5E sorts before U+1F600 by bytes but after its UTF-16 surrogates.
+    const ids = ["p#\u{1F600}", "p#\u{FF5E}", "p#z", "p#a", "p#\u{E9}"];
+    await store.upsert(ids.map((id, i) => ({ id, values: vectorFor(i), metadata: {} })), NS);
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listIds({ prefix: "p#", namespace: NS, limit: 2, cursor });
+      listed.push(...page.ids);
+      cursor = page.next;
+    } while (cursor);
+    expect(listed).toEqual([...ids].sort(compareBytes));
+    expect([...ids].sort(compareBytes)).not.toEqual([...ids].sort());
+  });
+
   it("returns topK matches for a selective filter even when many closer vectors do not match", async () => {
     const store = await openStore(freshDirectory());
     const query = vectorFor(7);
@@ -171,11 +188,13 @@ describe("LanceDbVectorStore", () => {
     expect(Math.min(...matches.map((m) => m.score))).toBeLessThan(0);
   });
 
-  it("keeps one row per id when concurrent upserts write the same ids", async () => {
+  it("keeps one row per id when concurrent upserts race on the same ids", async () => {
     const store = await openStore(freshDirectory());
-    const batch = (version: number) => Array.from({ length: 300 }, (_, i) => ({ id: `c#${i}`, values: vectorFor(i + version), metadata: { version } }));
-    await Promise.all([1, 2, 3, 4].map((version) => store.upsert(batch(version), NS)));
-    expect(await store.describe()).toMatchObject({ count: 300 });
+    // Each writer adds new ids and overwrites some of the previous writer's, all at once.
+    const batch = (writer: number) =>
+      Array.from({ length: 1_000 }, (_, i) => ({ id: `c#${writer * 700 + i}`, values: vectorFor(writer + i), metadata: { writer } }));
+    await Promise.all([0, 1, 2, 3].map((writer) => store.upsert(batch(writer), NS)));
+    expect(await store.describe()).toMatchObject({ count: 3 * 700 + 1_000 });
   });
 
   it("keeps the last record when one upsert repeats an id", async () => {
