@@ -121,9 +121,9 @@ export class JobQueue {
   }
 
   /** When the next waiting (or running) job is due; undefined when there is none. */
-  async nextRunAt(only?: readonly string[]): Promise<Date | undefined> {
+  async nextRunAt(): Promise<Date | undefined> {
     const job = await this.prisma.syncJob.findFirst({
-      where: { status: { in: ["PENDING", "RUNNING"] }, ...(only ? { id: { in: [...only] } } : {}) },
+      where: { status: { in: ["PENDING", "RUNNING"] } },
       orderBy: { runAt: "asc" },
       select: { runAt: true, status: true, leaseUntil: true },
     });

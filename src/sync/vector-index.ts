@@ -131,8 +131,8 @@ export async function openVectorIndex(
     userDeleted: async (userId) => {
       const jobs = purges.get(userId) ?? [];
       purges.delete(userId);
-      // Best effort now; whatever fails stays queued for the worker.
-      if (jobs.length > 0) await worker.drain({ only: jobs }).catch((error: unknown) => logger.warn("purge of a deleted user's vectors deferred", { userId, error }));
+      // One attempt now; whatever fails stays queued, with its retries, for the worker.
+      if (jobs.length > 0) await worker.runOnce({ only: jobs, batchSize: jobs.length }).catch((error: unknown) => logger.warn("purge of a deleted user's vectors deferred", { userId, error }));
     },
   };
 

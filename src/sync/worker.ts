@@ -59,16 +59,16 @@ export class SyncWorker {
   ) {}
 
   /** Runs every job that is due, batch after batch, until none is left (and, optionally, waits out retries). */
-  async drain(options: DrainOptions & { only?: readonly string[] } = {}): Promise<DrainResult> {
+  async drain(options: DrainOptions = {}): Promise<DrainResult> {
     const total = { processed: 0, done: 0, retried: 0, dead: 0 };
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     for (;;) {
       if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason });
-      const result = await this.runBatch(options.batchSize ?? 32, options.only);
+      const result = await this.runBatch(options.batchSize ?? 32);
       add(total, result);
       if (result.processed > 0) continue;
       if (!options.waitForRetries) return total;
-      const next = await this.deps.queue.nextRunAt(options.only);
+      const next = await this.deps.queue.nextRunAt();
       if (next === undefined || Date.now() >= deadline) return total;
       await sleep(Math.max(10, Math.min(next.getTime() - Date.now(), deadline - Date.now(), 1_000)), options.signal);
     }
@@ -93,6 +93,11 @@ export class SyncWorker {
     };
     await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, lane));
     return total;
+  }
+
+  /** Leases and runs one batch of due jobs (optionally only these ids): a single attempt each. */
+  runOnce(options: { batchSize?: number; only?: readonly string[] } = {}): Promise<DrainResult> {
+    return this.runBatch(options.batchSize ?? 32, options.only);
   }
 
   private async runBatch(limit: number, only?: readonly string[]): Promise<DrainResult> {

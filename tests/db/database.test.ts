@@ -73,7 +73,7 @@ describeEachDatabase("a dualstore instance", (target) => {
     const report = await ds.health();
     expect(report.status).toBe("up");
     expect(report.database).toMatchObject({ status: "up", target: ds.database.location });
-    expect(ds.database.driver).toBe(target.name === "pglite" ? "pglite" : "node-postgres");
+    expect(ds.database.driver).toBe({ pglite: "pglite", postgres: "node-postgres", neon: "neon" }[target.name]);
   });
 
   it("refuses work after close(), and close() is idempotent", async () => {

@@ -5,10 +5,12 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe } from "vitest";
 import { createDualstore, type Dualstore, type DualstoreOptions } from "../../src/index.js";
+import { startNeonBridge, type NeonBridge } from "../servers/neon-bridge.js";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
-export type TargetName = "pglite" | "postgres";
+/** PGlite in process; PostgreSQL through node-postgres; the same PostgreSQL through Neon's serverless driver (over a local WebSocket bridge). */
+export type TargetName = "pglite" | "postgres" | "neon";
 
 export interface DatabaseTarget {
   readonly name: TargetName;
@@ -58,15 +60,24 @@ export function uniqueSchema(prefix = "t"): string {
 function makeTarget(name: TargetName): DatabaseTarget {
   const opened: Dualstore[] = [];
   const schemas: string[] = [];
+  let bridge: Promise<NeonBridge> | undefined;
   afterAll(async () => {
     await Promise.all(opened.map((ds) => ds.close()));
     for (const schema of schemas) await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await (await bridge)?.close();
   });
   const freshDatabase = async (): Promise<NonNullable<DualstoreOptions["database"]>> => {
     if (name === "pglite") return { driver: "pglite" };
     const schema = uniqueSchema();
     schemas.push(schema);
-    return { url: `${TEST_DATABASE_URL}?schema=${schema}`, poolSize: 4 };
+    if (name === "postgres") return { url: `${TEST_DATABASE_URL}?schema=${schema}`, poolSize: 4 };
+    const server = new URL(TEST_DATABASE_URL);
+    bridge ??= startNeonBridge({ targetHost: server.hostname, targetPort: Number(server.port || 5432) });
+    // The driver never resolves this host: the bridge carries every connection to the real server.
+    const url = new URL(TEST_DATABASE_URL);
+    url.hostname = "ep-dualstore-test.local.invalid";
+    url.searchParams.set("schema", schema);
+    return { url: url.toString(), driver: "neon", neon: (await bridge).neonSettings, poolSize: 4 };
   };
   return {
     name,
@@ -74,7 +85,7 @@ function makeTarget(name: TargetName): DatabaseTarget {
     async open(options = {}) {
       const database = { ...(await freshDatabase()), ...options.database };
       // PostgreSQL here has no pgvector: index through the in-memory store unless a test picks one.
-      const vectorStore = "vectorStore" in options ? options.vectorStore : name === "postgres" ? { provider: "memory" as const } : undefined;
+      const vectorStore = "vectorStore" in options ? options.vectorStore : name === "pglite" ? undefined : { provider: "memory" as const };
       const ds = await createDualstore({ ...options, vectorStore, database, env: {} });
       opened.push(ds);
       return ds;
@@ -83,10 +94,12 @@ function makeTarget(name: TargetName): DatabaseTarget {
 }
 
 /**
- * `describe` once per database target: PGlite always, PostgreSQL when reachable (a visible skip
- * locally when it is not; a failure in CI).
+ * `describe` once per database target: PGlite always; PostgreSQL when reachable (a visible skip
+ * locally when it is not; a failure in CI), both through node-postgres and through Neon's
+ * serverless driver and @prisma/adapter-neon (unless `neon: false`).
  */
-export function describeEachDatabase(title: string, body: (target: DatabaseTarget) => void): void {
+export function describeEachDatabase(title: string, body: (target: DatabaseTarget) => void, options: { neon?: boolean } = {}): void {
   describe(`${title} [pglite]`, () => body(makeTarget("pglite")));
   (postgresAvailable ? describe : describe.skip)(`${title} [postgres]`, () => body(makeTarget("postgres")));
+  if (options.neon ?? true) (postgresAvailable ? describe : describe.skip)(`${title} [neon]`, () => body(makeTarget("neon")));
 }
