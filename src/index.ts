@@ -67,6 +67,8 @@ export { RecursiveChunker, type RecursiveChunkerOptions } from "./chunking/recur
 export type { Embedder, EmbedCallOptions } from "./embedders/embedder.js";
 export type { EmbedderConfig } from "./embedders/create-embedder.js";
 export { LocalEmbedder, type LocalEmbedderOptions } from "./embedders/local/local-embedder.js";
+export type { OpenAIEmbedderConfig, OpenAIEmbeddingModel } from "./embedders/openai/openai-config.js";
+export type { CohereEmbedderConfig, CohereEmbeddingModel } from "./embedders/cohere/cohere-config.js";
 
 // Vector stores
 export type {

@@ -1,0 +1,235 @@
+import type * as Cl100kBase from "gpt-tokenizer/encoding/cl100k_base";
+import type * as OpenAISdk from "openai";
+import type { TokenCounter } from "../../chunking/chunker.js";
+import { silentLogger, type Logger } from "../../core/logger.js";
+import { redact, registerSecret } from "../../core/redact.js";
+import { AbortedError, ProviderError, ValidationError, type DualstoreError } from "../../errors.js";
+import { batches } from "../../internal/batch.js";
+import { importOptional } from "../../internal/optional-import.js";
+import type { EmbedderContext } from "../create-embedder.js";
+import type { EmbedCallOptions, Embedder } from "../embedder.js";
+import { resolveOpenAIConfig, type OpenAIEmbedderConfig, type ResolvedOpenAIConfig } from "./openai-config.js";
+
+/** OpenAI's limits for one embeddings request (API reference, `input`). */
+const MAX_INPUTS_PER_REQUEST = 2048;
+const MAX_TOKENS_PER_INPUT = 8192;
+const MAX_TOKENS_PER_REQUEST = 300_000;
+
+/** Special-token text such as "<|endoftext|>" is embedded (and counted) as plain text, not refused. */
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+const PROVIDER = "openai";
+
+type OpenAIModule = typeof OpenAISdk;
+type Tokenizer = typeof Cl100kBase;
+
+/** One input as it will be sent, with its size in the model's tokens. */
+interface PreparedInput {
+  readonly text: string;
+  readonly tokens: number;
+}
+
+/**
+ * OpenAI embeddings through the official SDK. Counts tokens with the models' own tokenizer
+ * (cl100k_base) so that no request breaks the API's limits: inputs over 8,192 tokens are cut
+ * to fit, and a batch whose inputs add up to more than 300,000 tokens goes out as several
+ * requests. The SDK does not retry: dualstore's one retry policy does, from the ProviderErrors
+ * this class throws.
+ */
+export class OpenAIEmbedder implements Embedder {
+  readonly id: string;
+  readonly dimension: number;
+  readonly maxBatchSize = MAX_INPUTS_PER_REQUEST;
+  /** Names the tokenizer behind `countTokens` (e.g. for a chunker's id). */
+  readonly tokenizerName = "cl100k_base";
+  private readonly client: OpenAISdk.OpenAI;
+
+  constructor(
+    private readonly sdk: OpenAIModule,
+    private readonly tokenizer: Tokenizer,
+    private readonly config: ResolvedOpenAIConfig,
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.dimension = config.dimension;
+    this.id = `${PROVIDER}:${config.model}:${config.dimension}`;
+    const forward = (level: "warn" | "error") => (message: string, ...details: unknown[]) =>
+      logger[level](`${PROVIDER}: ${message}`, details.length > 0 ? { details } : undefined);
+    this.client = new sdk.OpenAI({
+      apiKey: config.apiKey,
+      // null rather than undefined: the SDK would otherwise read these from process.env,
+      // behind the environment dualstore was given; an admin key or webhook secret is never needed.
+      baseURL: config.baseURL ?? null,
+      organization: config.organization ?? null,
+      project: config.project ?? null,
+      adminAPIKey: null,
+      webhookSecret: null,
+      maxRetries: 0,
+      timeout: config.timeoutMs,
+      // The SDK's own warnings reach the caller's logger instead of the console.
+      logLevel: "warn",
+      logger: { error: forward("error"), warn: forward("warn"), info: () => {}, debug: () => {} },
+    });
+  }
+
+  /** Tokens in `text` as the model counts them, so that chunks can be sized in real tokens. */
+  readonly countTokens: TokenCounter = (text) => this.tokenizer.countTokens(text, PLAIN_TEXT);
+
+  async embedDocuments(texts: readonly string[], options: EmbedCallOptions = {}): Promise<number[][]> {
+    const inputs = this.prepare(texts);
+    const vectors: number[][] = [];
+    // Sequential on purpose: dualstore already runs batches concurrently, up to its own bound.
+    for (const group of batches(inputs, { maxCount: this.maxBatchSize, maxBytes: MAX_TOKENS_PER_REQUEST, size: (input) => input.tokens })) {
+      vectors.push(...(await this.request(group.map((input) => input.text), options.signal)));
+    }
+    return vectors;
+  }
+
+  async embedQuery(text: string, options: EmbedCallOptions = {}): Promise<number[]> {
+    const [vector] = await this.embedDocuments([text], options);
+    return vector!;
+  }
+
+  /**
+   * Refuses blank texts (the API rejects "" and whitespace has nothing to embed; an Embedder
+   * owes one meaningful vector per text, so this is the caller's error, raised before any
+   * request) and cuts texts over the per-input limit rather than let the API refuse the batch.
+   */
+  private prepare(texts: readonly string[]): PreparedInput[] {
+    const blank = texts.flatMap((text, index) => (text.trim() === "" ? [{ path: `texts.${index}`, message: "is empty or whitespace only" }] : []));
+    if (blank.length > 0) throw new ValidationError("embedding input", blank);
+    const inputs = texts.map((text) => this.fit(text));
+    const truncated = inputs.filter((input, index) => input.text.length < texts[index]!.length).length;
+    if (truncated > 0) {
+      this.logger.warn(`${PROVIDER}: embedding only the first ${MAX_TOKENS_PER_INPUT} tokens of ${truncated} longer text(s)`, { embedder: this.id });
+    }
+    return inputs;
+  }
+
+  /**
+   * `text` with its token count if it is within the per-input limit, else its longest prefix
+   * that is, cut between characters. The cut is found by counting prefixes, not by decoding
+   * the first 8,192 tokens: the 8,192nd may end inside a character, and gpt-tokenizer's
+   * decode() then keeps the leftover bytes in a decoder that every later decode() shares.
+   */
+  private fit(text: string): PreparedInput {
+    // A token holds at least one UTF-8 byte and a UTF-16 unit at most three, so this text fits.
+    if (text.length * 3 <= MAX_TOKENS_PER_INPUT) return { text, tokens: this.countTokens(text) };
+    // Lone surrogates carry no text, and the API would see them as U+FFFD anyway.
+    const whole = text.toWellFormed();
+    const prefix = (length: number): PreparedInput => {
+      const head = whole.slice(0, characterBoundary(whole, length));
+      return { text: head, tokens: this.countTokens(head) };
+    };
+    let fits: PreparedInput = { text: "", tokens: 0 }; // the longest prefix known to fit
+    let over = Number.POSITIVE_INFINITY; // the length of the shortest prefix known not to
+    // Double the prefix until it no longer fits, so that the tokenizer never sees much more
+    // than what is kept: its cost grows with the square of an unbroken run's length (CJK text
+    // has no spaces), and a text may be megabytes long.
+    for (let length = MAX_TOKENS_PER_INPUT; over === Number.POSITIVE_INFINITY; length *= 2) {
+      const candidate = prefix(Math.min(length, whole.length));
+      if (candidate.tokens > MAX_TOKENS_PER_INPUT) over = candidate.text.length;
+      else if (candidate.text.length === whole.length) return candidate;
+      else fits = candidate;
+    }
+    // Then halve the gap between the two.
+    for (;;) {
+      const candidate = prefix(Math.floor((fits.text.length + over) / 2));
+      if (candidate.text.length <= fits.text.length) return fits;
+      if (candidate.tokens > MAX_TOKENS_PER_INPUT) over = candidate.text.length;
+      else fits = candidate;
+    }
+  }
+
+  private async request(input: string[], signal: AbortSignal | undefined): Promise<number[][]> {
+    const { model, dimensions } = this.config;
+    // No encoding_format: the SDK then asks for base64 (a quarter of the JSON size) and
+    // decodes it to plain float arrays itself.
+    const response = await this.client.embeddings
+      .create({ model, input, ...(dimensions === undefined ? {} : { dimensions }) }, { signal })
+      .catch((error: unknown) => {
+        throw this.failure(error, signal);
+      });
+    // Each vector carries its input's index; order by it rather than trust the array order.
+    return response.data.toSorted((a, b) => a.index - b.index).map((item) => item.embedding);
+  }
+
+  private failure(error: unknown, signal: AbortSignal | undefined): DualstoreError {
+    if (signal?.aborted) return new AbortedError({ cause: signal.reason });
+    const { APIError, APIConnectionError, APIConnectionTimeoutError } = this.sdk;
+    const cause = scrubbed(error);
+    if (error instanceof APIConnectionTimeoutError) {
+      return new ProviderError(PROVIDER, `no response within ${this.config.timeoutMs} ms`, { retryable: true, cause });
+    }
+    if (error instanceof APIConnectionError) {
+      return new ProviderError(PROVIDER, `connection failed: ${messages(error)}`, { retryable: true, cause });
+    }
+    if (error instanceof APIError && error.status !== undefined) {
+      return new ProviderError(PROVIDER, redact(error.message), {
+        status: error.status,
+        requestId: error.requestID ?? undefined,
+        retryable: isTransient(error.status),
+        retryAfterMs: retryAfterMs(error.headers),
+        cause,
+      });
+    }
+    return new ProviderError(PROVIDER, messages(error), { retryable: false, cause });
+  }
+}
+
+/** Builds the OpenAI embedder from `embedder: { provider: "openai", ... }`; loads the SDK and tokenizer only now. */
+export async function createOpenAIEmbedder(config: OpenAIEmbedderConfig, context: EmbedderContext): Promise<OpenAIEmbedder> {
+  const resolved = resolveOpenAIConfig(config, context.env);
+  registerSecret(resolved.apiKey);
+  const [sdk, tokenizer] = await Promise.all([
+    importOptional("openai", () => import("openai"), "embedder"),
+    importOptional("gpt-tokenizer", () => import("gpt-tokenizer/encoding/cl100k_base"), "embedder"),
+  ]);
+  return new OpenAIEmbedder(sdk, tokenizer, resolved, context.logger);
+}
+
+/** `length`, moved back one unit if cutting there would split a surrogate pair. */
+function characterBoundary(text: string, length: number): number {
+  const code = text.charCodeAt(length);
+  return code >= 0xdc00 && code <= 0xdfff ? length - 1 : length;
+}
+
+/** Timeouts, conflicts, rate limits and server errors may pass; other statuses will not. */
+function isTransient(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** The wait the server asked for: OpenAI's `retry-after-ms`, else `Retry-After` in seconds or as a date. */
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const milliseconds = Number(headers?.get("retry-after-ms") ?? Number.NaN);
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
+  const value = headers?.get("retry-after");
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** The error's message and its causes', secrets masked: "Connection error. <- fetch failed <- other side closed". */
+function messages(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error, depth = 0; current !== undefined && depth < 4; depth++) {
+    const part = current instanceof Error ? current.message : String(current);
+    // Wrappers often repeat their cause's message ("fetch failed" around "fetch failed").
+    if (part !== parts.at(-1)) parts.push(part);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return redact(parts.join(" <- "));
+}
+
+/** Masks known secrets in the message and stack of `error` and its causes, so it can be kept as a cause. */
+function scrubbed(error: unknown): unknown {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    for (const key of ["message", "stack"] as const) {
+      const text = current[key];
+      // Only rewrite what changes: some errors (DOMException) define these as getters.
+      if (typeof text === "string" && redact(text) !== text) Object.defineProperty(current, key, { value: redact(text), configurable: true });
+    }
+  }
+  return error;
+}
