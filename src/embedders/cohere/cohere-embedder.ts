@@ -1,4 +1,5 @@
 import type * as CohereSdk from "cohere-ai";
+import { chainMessage, isTransientStatus, retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
 import { redact, registerSecret } from "../../core/redact.js";
 import { AbortedError, ProviderError, ValidationError, type DualstoreError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
@@ -80,7 +81,7 @@ export class CohereEmbedder implements Embedder {
   private failure(error: unknown, signal: AbortSignal | undefined): DualstoreError {
     if (signal?.aborted) return new AbortedError({ cause: signal.reason });
     const { CohereError, CohereTimeoutError } = this.sdk;
-    const cause = scrubbed(error);
+    const cause = sanitizedError(error);
     // Node's fetch rejects with the abort reason itself, a string, so the SDK reports its own
     // timeout as a plain CohereError caused by "timeout" rather than a CohereTimeoutError.
     if (error instanceof CohereTimeoutError || (error instanceof CohereError && error.cause === "timeout")) {
@@ -93,16 +94,16 @@ export class CohereEmbedder implements Embedder {
       return new ProviderError(PROVIDER, redact(typeof body.message === "string" ? `${status} ${body.message}` : error.message), {
         status,
         requestId: typeof body.id === "string" ? body.id : undefined,
-        retryable: isTransient(status),
+        retryable: isTransientStatus(status),
         retryAfterMs: retryAfterMs(error.rawResponse?.headers),
         cause,
       });
     }
     // Without a status the request never got an answer: the connection failed.
     if (error instanceof CohereError) {
-      return new ProviderError(PROVIDER, `connection failed: ${messages(error)}`, { retryable: true, cause });
+      return new ProviderError(PROVIDER, `connection failed: ${chainMessage(error)}`, { retryable: true, cause });
     }
-    return new ProviderError(PROVIDER, messages(error), { retryable: false, cause });
+    return new ProviderError(PROVIDER, chainMessage(error), { retryable: false, cause });
   }
 }
 
@@ -114,43 +115,6 @@ export async function createCohereEmbedder(config: CohereEmbedderConfig, context
   return new CohereEmbedder(sdk, resolved);
 }
 
-/** Timeouts, conflicts, rate limits and server errors may pass; other statuses will not. */
-function isTransient(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
 
-/** The wait the server asked for: `retry-after-ms`, else `Retry-After` in seconds or as a date. */
-function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const milliseconds = Number(headers?.get("retry-after-ms") ?? Number.NaN);
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers?.get("retry-after");
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
-/** The error's message and its causes', secrets masked: "fetch failed <- other side closed". */
-function messages(error: unknown): string {
-  const parts: string[] = [];
-  for (let current = error, depth = 0; current !== undefined && depth < 4; depth++) {
-    const part = current instanceof Error ? current.message : String(current);
-    // Wrappers often repeat their cause's message ("fetch failed" around "fetch failed").
-    if (part !== parts.at(-1)) parts.push(part);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return redact(parts.join(" <- "));
-}
 
-/** Masks known secrets in the message and stack of `error` and its causes, so it can be kept as a cause. */
-function scrubbed(error: unknown): unknown {
-  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
-    for (const key of ["message", "stack"] as const) {
-      const text = current[key];
-      // Only rewrite what changes: some errors (DOMException) define these as getters.
-      if (typeof text === "string" && redact(text) !== text) Object.defineProperty(current, key, { value: redact(text), configurable: true });
-    }
-  }
-  return error;
-}

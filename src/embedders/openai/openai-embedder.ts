@@ -2,6 +2,7 @@ import type * as Cl100kBase from "gpt-tokenizer/encoding/cl100k_base";
 import type * as OpenAISdk from "openai";
 import type { TokenCounter } from "../../chunking/chunker.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
+import { chainMessage, isTransientStatus, retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
 import { redact, registerSecret } from "../../core/redact.js";
 import { AbortedError, ProviderError, ValidationError, type DualstoreError } from "../../errors.js";
 import { batches } from "../../internal/batch.js";
@@ -156,23 +157,23 @@ export class OpenAIEmbedder implements Embedder {
   private failure(error: unknown, signal: AbortSignal | undefined): DualstoreError {
     if (signal?.aborted) return new AbortedError({ cause: signal.reason });
     const { APIError, APIConnectionError, APIConnectionTimeoutError } = this.sdk;
-    const cause = scrubbed(error);
+    const cause = sanitizedError(error);
     if (error instanceof APIConnectionTimeoutError) {
       return new ProviderError(PROVIDER, `no response within ${this.config.timeoutMs} ms`, { retryable: true, cause });
     }
     if (error instanceof APIConnectionError) {
-      return new ProviderError(PROVIDER, `connection failed: ${messages(error)}`, { retryable: true, cause });
+      return new ProviderError(PROVIDER, `connection failed: ${chainMessage(error)}`, { retryable: true, cause });
     }
     if (error instanceof APIError && error.status !== undefined) {
       return new ProviderError(PROVIDER, redact(error.message), {
         status: error.status,
         requestId: error.requestID ?? undefined,
-        retryable: isTransient(error.status),
+        retryable: isTransientStatus(error.status),
         retryAfterMs: retryAfterMs(error.headers),
         cause,
       });
     }
-    return new ProviderError(PROVIDER, messages(error), { retryable: false, cause });
+    return new ProviderError(PROVIDER, chainMessage(error), { retryable: false, cause });
   }
 }
 
@@ -193,43 +194,6 @@ function characterBoundary(text: string, length: number): number {
   return code >= 0xdc00 && code <= 0xdfff ? length - 1 : length;
 }
 
-/** Timeouts, conflicts, rate limits and server errors may pass; other statuses will not. */
-function isTransient(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
 
-/** The wait the server asked for: OpenAI's `retry-after-ms`, else `Retry-After` in seconds or as a date. */
-function retryAfterMs(headers: Headers | undefined): number | undefined {
-  const milliseconds = Number(headers?.get("retry-after-ms") ?? Number.NaN);
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds;
-  const value = headers?.get("retry-after");
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
-/** The error's message and its causes', secrets masked: "Connection error. <- fetch failed <- other side closed". */
-function messages(error: unknown): string {
-  const parts: string[] = [];
-  for (let current = error, depth = 0; current !== undefined && depth < 4; depth++) {
-    const part = current instanceof Error ? current.message : String(current);
-    // Wrappers often repeat their cause's message ("fetch failed" around "fetch failed").
-    if (part !== parts.at(-1)) parts.push(part);
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return redact(parts.join(" <- "));
-}
 
-/** Masks known secrets in the message and stack of `error` and its causes, so it can be kept as a cause. */
-function scrubbed(error: unknown): unknown {
-  for (let current = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
-    for (const key of ["message", "stack"] as const) {
-      const text = current[key];
-      // Only rewrite what changes: some errors (DOMException) define these as getters.
-      if (typeof text === "string" && redact(text) !== text) Object.defineProperty(current, key, { value: redact(text), configurable: true });
-    }
-  }
-  return error;
-}

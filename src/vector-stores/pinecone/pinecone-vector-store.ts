@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Index, IndexModel, Pinecone, PineconeRecord } from "@pinecone-database/pinecone";
 import type { Logger } from "../../core/logger.js";
+import { retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
 import { redact, registerSecret } from "../../core/redact.js";
 import { sleep } from "../../core/retry.js";
 import { ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
@@ -306,7 +307,7 @@ function recordingFetch(timeoutMs: number): typeof fetch {
     }
     outcome.status = response.status;
     outcome.requestId = response.headers.get("x-pinecone-request-id") ?? undefined;
-    outcome.retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
+    outcome.retryAfterMs = retryAfterMs(response.headers);
     if (response.ok) return response;
     // Read the error body here, where the message is still available, and hand the SDK a copy.
     const body = await response.text();
@@ -316,7 +317,7 @@ function recordingFetch(timeoutMs: number): typeof fetch {
 }
 
 function toProviderError(operation: string, error: unknown, outcome: HttpOutcome | undefined, timeoutMs: number): ProviderError {
-  const cause = sanitized(error);
+  const cause = sanitizedError(error);
   const requestId = outcome?.requestId;
   if (outcome?.deadline.aborted) {
     return new ProviderError("pinecone", `${operation}: timed out after ${timeoutMs} ms`, { retryable: true, cause });
@@ -339,20 +340,6 @@ function toProviderError(operation: string, error: unknown, outcome: HttpOutcome
   return new ProviderError("pinecone", `${operation}: ${cause.message}`, { requestId, retryable: false, cause });
 }
 
-/**
- * A copy of an error chain with names, codes, messages and stacks only, secrets masked: the
- * SDK's errors may hold the request (and with it the Api-Key header).
- */
-function sanitized(error: unknown, depth = 0): Error {
-  const source = error instanceof Error ? error : new Error(String(error));
-  const nested = depth < 4 && source.cause !== undefined ? { cause: sanitized(source.cause, depth + 1) } : undefined;
-  const copy = new Error(redact(source.message), nested);
-  copy.name = source.name;
-  copy.stack = redact(source.stack ?? `${source.name}: ${source.message}`);
-  const code = (source as { code?: unknown }).code;
-  if (typeof code === "string") Object.assign(copy, { code });
-  return copy;
-}
 
 /** The innermost message of an error chain (fetch's own message is only "fetch failed"). */
 function rootMessage(error: Error): string {
@@ -377,11 +364,3 @@ function serverMessage(body: string): string {
   return message.trim().slice(0, 500);
 }
 
-/** Retry-After in seconds or as an HTTP date, in milliseconds from now. */
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1_000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
