@@ -93,7 +93,7 @@ export async function openVectorIndex(
   const engine = new SyncEngine({ prisma: database.prisma, indexer, deleter, leaseMs });
   const hydrator = new Hydrator(database.prisma, database.schema);
   const queue = new JobQueue(database.prisma, database.schema);
-  const worker = new SyncWorker({ queue, indexer, deleter, logger, leaseMs, retry: sync.jobs ?? {} });
+  const worker = new SyncWorker({ queue, indexer, deleter, logger, leaseMs, retry: sync.jobs ?? {}, maintain: () => store.maintain() });
   const reconciler = new Reconciler({ prisma: database.prisma, schema: database.schema, store, table, queue, leaseMs });
 
   /** Purge jobs of users being deleted, between the delete's transaction and its commit. */

@@ -26,6 +26,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Stops the worker (after its current batches) when aborted. */
   signal?: AbortSignal;
+  /** How often the worker runs the vector store's upkeep (LanceDB compaction), in ms. Default 600,000. */
+  maintainEveryMs?: number;
 }
 
 export interface DrainOptions {
@@ -55,7 +57,16 @@ export class SyncWorker {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
-    private readonly deps: { queue: JobQueue; indexer: Indexer; deleter: Deleter; logger: Logger; leaseMs: number; retry: JobRetryPolicy },
+    private readonly deps: {
+      queue: JobQueue;
+      indexer: Indexer;
+      deleter: Deleter;
+      logger: Logger;
+      leaseMs: number;
+      retry: JobRetryPolicy;
+      /** The vector store's periodic upkeep. */
+      maintain: () => Promise<void>;
+    },
   ) {}
 
   /** Runs every job that is due, batch after batch, until none is left (and, optionally, waits out retries). */
@@ -77,11 +88,17 @@ export class SyncWorker {
   /** Runs jobs until `signal` aborts; idles `pollMs` when the queue is empty. Resolves once stopped. */
   async run(options: WorkerOptions = {}): Promise<DrainResult> {
     const total = { processed: 0, done: 0, retried: 0, dead: 0 };
+    const maintainEveryMs = options.maintainEveryMs ?? 600_000;
+    let nextUpkeep = Date.now() + maintainEveryMs;
     const lane = async () => {
       while (!options.signal?.aborted) {
         try {
           const result = await this.runBatch(options.batchSize ?? 32);
           add(total, result);
+          if (Date.now() >= nextUpkeep) {
+            nextUpkeep = Date.now() + maintainEveryMs;
+            await this.deps.maintain();
+          }
           if (result.processed === 0) await sleep(options.pollMs ?? 1_000, options.signal);
         } catch (error) {
           if (error instanceof AbortedError) return;

@@ -122,6 +122,13 @@ export class ManagedVectorStore {
     return this.call("describe", () => this.inner.describe(), signal);
   }
 
+  /** Runs the store's upkeep, if it has any. */
+  async maintain(): Promise<void> {
+    if (!this.inner.maintain) return;
+    await this.ready();
+    await this.inner.maintain();
+  }
+
   async close(): Promise<void> {
     await this.inner.close?.();
   }

@@ -70,5 +70,7 @@ export interface VectorStore {
   /** Namespaces holding vectors (for reconciliation across tenants). */
   listNamespaces(): Promise<string[]>;
   describe(): Promise<VectorStoreInfo>;
+  /** Periodic upkeep the store needs (LanceDB: compaction and old-version cleanup). Workers call it now and then. */
+  maintain?(): Promise<void>;
   close?(): Promise<void>;
 }

@@ -57,14 +57,14 @@ export class CountingEmbedder implements Embedder {
   }
 }
 
-type StoreOperation = "upsert" | "delete" | "deletePrefix" | "query" | "fetch" | "listIds";
+type StoreOperation = "upsert" | "delete" | "deletePrefix" | "query" | "fetch" | "listIds" | "maintain";
 
 /** A vector store that counts calls per operation and fails them on demand. */
 export class FaultyStore implements VectorStore {
   readonly name: string;
   readonly consistency: VectorStore["consistency"];
   readonly limits: VectorStoreLimits;
-  readonly calls: Record<StoreOperation, number> = { upsert: 0, delete: 0, deletePrefix: 0, query: 0, fetch: 0, listIds: 0 };
+  readonly calls: Record<StoreOperation, number> = { upsert: 0, delete: 0, deletePrefix: 0, query: 0, fetch: 0, listIds: 0, maintain: 0 };
   private readonly failures = new Map<StoreOperation, Failure[]>();
   private readonly always = new Map<StoreOperation, Failure>();
 
@@ -124,6 +124,10 @@ export class FaultyStore implements VectorStore {
   async listIds(...args: Parameters<VectorStore["listIds"]>) {
     this.enter("listIds");
     return this.inner.listIds(...args);
+  }
+  async maintain() {
+    this.enter("maintain");
+    await this.inner.maintain?.();
   }
   listNamespaces() {
     return this.inner.listNamespaces();

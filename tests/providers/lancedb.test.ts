@@ -228,6 +228,20 @@ describe("LanceDbVectorStore", () => {
     expect(error.cause).toBeInstanceOf(Error);
   });
 
+  it("compacts its table on maintain() without losing or changing a record", async () => {
+    const directory = freshDirectory();
+    const store = await openStore(directory);
+    for (let round = 0; round < 20; round++) {
+      await store.upsert([{ id: `v#${round}`, values: vectorFor(round), metadata: { round } }], NS);
+    }
+    await store.delete(["v#3", "v#4"], NS);
+    await store.maintain();
+    const ids = (await store.listIds({ prefix: "v#", namespace: NS, limit: 100 })).ids;
+    expect(ids).toHaveLength(18);
+    const [record] = await store.fetch(["v#7"], NS);
+    expect(record!.metadata).toEqual({ round: 7 });
+  });
+
   it("checks its options before loading anything", async () => {
     const create = (config: LanceDbVectorStoreConfig, env: NodeJS.ProcessEnv = {}) => createLanceDbVectorStore(config, { env, logger: silentLogger });
     expect((await rejectsWith(create({ uri: "" }), ConfigurationError)).message).toContain("vectorStore.uri");

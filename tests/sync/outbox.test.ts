@@ -143,14 +143,15 @@ describeEachDatabase("sync outbox", (target) => {
     }
   });
 
-  it("runs a worker until it is stopped", async () => {
-    const { ds, user } = await open(target);
+  it("runs a worker, with the store's upkeep now and then, until it is stopped", async () => {
+    const { ds, store, user } = await open(target);
     const controller = new AbortController();
-    const worker = ds.sync.runWorker({ pollMs: 10, signal: controller.signal });
+    const worker = ds.sync.runWorker({ pollMs: 10, maintainEveryMs: 0, signal: controller.signal });
     const doc = await ds.documents.create({ userId: user.id, title: "live", source: "api", content: "numbat" });
     for (let i = 0; i < 500 && (await ds.documents.get(doc.id)).indexStatus !== "INDEXED"; i++) await new Promise((r) => setTimeout(r, 10));
     controller.abort();
     expect((await worker).done).toBeGreaterThanOrEqual(1);
+    expect(store.calls.maintain).toBeGreaterThan(0);
     expect((await ds.documents.get(doc.id)).indexStatus).toBe("INDEXED");
   });
 

@@ -31,6 +31,7 @@ interface LanceDbTable {
   mergeInsert(on: string): LanceDbMergeInsert;
   delete(predicate: string): Promise<unknown>;
   countRows(): Promise<number>;
+  optimize(options?: { cleanupOlderThan?: Date }): Promise<unknown>;
   query(): LanceDbQuery;
   vectorSearch(vector: number[]): LanceDbVectorQuery;
   close(): void;
@@ -208,6 +209,12 @@ export class LanceDbVectorStore implements VectorStore {
     const table = this.opened();
     const count = await this.run(() => table.countRows());
     return { dimension: this.dimension ?? 0, count };
+  }
+
+  /** Compacts the table's fragments and drops versions older than an hour: every LanceDB write adds a version. */
+  async maintain(): Promise<void> {
+    const table = this.opened();
+    await this.run(() => table.optimize({ cleanupOlderThan: new Date(Date.now() - 3_600_000) }));
   }
 
   async close(): Promise<void> {
