@@ -6,6 +6,7 @@ import { openDatabase, type Database } from "./db/database.js";
 import { migrate, type MigrateResult } from "./db/migrate.js";
 import { readMigrationsDir, type MigrationSource } from "./db/migrations.js";
 import type { PrismaClient } from "./db/prisma.js";
+import { fromPrismaError } from "./db/prisma-errors.js";
 import { ClosedError, ConfigurationError, NotFoundError } from "./errors.js";
 import { bundledMigrations } from "./generated/migrations.js";
 import { parseInput } from "./internal/validate.js";
@@ -184,13 +185,13 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     sync: {
       enqueue: async (documentIds, kind = "index") => {
         const ids = parseInput(idList, documentIds, "document ids");
-        await requireIndex().queue.enqueue(prisma, kind === "delete" ? "DELETE" : "INDEX", ids);
+        await asDatabaseError(requireIndex().queue.enqueue(prisma, kind === "delete" ? "DELETE" : "INDEX", ids));
       },
-      drain: (drainOptions) => requireIndex().worker.drain(drainOptions),
-      runWorker: (workerOptions) => requireIndex().worker.run(workerOptions),
-      stats: () => requireIndex().queue.stats(),
-      retryDead: (documentIds) => requireIndex().queue.revive(documentIds),
-      prune: (olderThanMs = 86_400_000) => requireIndex().queue.prune(olderThanMs),
+      drain: (drainOptions) => asDatabaseError(requireIndex().worker.drain(drainOptions)),
+      runWorker: (workerOptions) => asDatabaseError(requireIndex().worker.run(workerOptions)),
+      stats: () => asDatabaseError(requireIndex().queue.stats()),
+      retryDead: (documentIds) => asDatabaseError(requireIndex().queue.revive(documentIds)),
+      prune: (olderThanMs = 86_400_000) => asDatabaseError(requireIndex().queue.prune(olderThanMs)),
     },
     reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
     async migrate(migrateOptions) {
@@ -212,6 +213,13 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
 }
 
 const idList = z.array(id).max(100_000);
+
+/** Outbox calls surface database failures as DatabaseError (other DualstoreErrors pass through). */
+function asDatabaseError<T>(work: Promise<T>): Promise<T> {
+  return work.catch((error: unknown) => {
+    throw fromPrismaError(error, { entity: "SyncJob" });
+  });
+}
 
 /** A scoped caller may index or delete only its own documents (public ones are read-only to it). */
 async function requireOwned(prisma: PrismaClient, scope: NonNullable<Scope>, documentId: string): Promise<void> {

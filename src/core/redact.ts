@@ -29,8 +29,10 @@ export function redact(text: string): string {
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    if (parsed.password) parsed.password = "[redacted]";
-    return parsed.toString();
+    if (!parsed.password) return parsed.toString();
+    // A URL would percent-encode brackets in the password; the mask is put in after serialising.
+    parsed.password = "REDACTED";
+    return parsed.toString().replace(":REDACTED@", ":[redacted]@");
   } catch {
     return redact(url);
   }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sleep } from "../core/retry.js";
+import { sleep, throwIfAborted } from "../core/retry.js";
 import type { IndexStatus, PrismaClient, Prisma } from "../db/prisma.js";
 import { BusyError, NotFoundError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
@@ -77,6 +77,8 @@ export class SyncEngine {
     const total = ids?.length ?? (await this.deps.prisma.document.count({ where }));
     const progress = { total, done: 0, indexed: 0, unchanged: 0, failed: 0, skipped: 0, chunks: 0, embedded: 0, elapsedMs: 0 };
     for await (const batch of ids ? chunksOf(ids, batchSize) : this.pagesOf(where!, batchSize)) {
+      // Stop between batches: what is done stays done, and a later call carries on from there.
+      throwIfAborted(options.signal);
       const results = await this.deps.indexer.run(batch, options);
       outcomes.push(...results);
       for (const result of results) {
@@ -90,6 +92,8 @@ export class SyncEngine {
       }
       progress.elapsedMs = Math.round(performance.now() - started);
       options.onProgress?.({ ...progress });
+      // Embedded stores (PGlite, the local embedder) never wait on I/O: let signals and timers in.
+      await yieldToEventLoop();
     }
     return { ...progress, elapsedMs: Math.round(performance.now() - started), outcomes };
   }
@@ -117,6 +121,10 @@ export class SyncEngine {
 
 const idBatch = z.number().int().min(1).max(1_000).default(32);
 const idList = z.array(id).max(1_000_000);
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function* chunksOf<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);

@@ -77,6 +77,8 @@ export class SyncWorker {
       if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason });
       const result = await this.runBatch(options.batchSize ?? 32);
       add(total, result);
+      // A busy queue on embedded stores never waits on I/O: let signals and timers in.
+      await new Promise((resolve) => setImmediate(resolve));
       if (result.processed > 0) continue;
       if (!options.waitForRetries) return total;
       const next = await this.deps.queue.nextRunAt();
@@ -100,6 +102,7 @@ export class SyncWorker {
             await this.deps.maintain();
           }
           if (result.processed === 0) await sleep(options.pollMs ?? 1_000, options.signal);
+          else await new Promise((resolve) => setImmediate(resolve));
         } catch (error) {
           if (error instanceof AbortedError) return;
           // The database itself failed: back off and keep going; leased jobs come back when their lease ends.

@@ -1,5 +1,6 @@
 import type { Logger } from "../core/logger.js";
 import type { Database } from "../db/database.js";
+import { fromPrismaError } from "../db/prisma-errors.js";
 import { ConfigurationError } from "../errors.js";
 import type { LanceDbVectorStoreConfig } from "./lancedb/lancedb-config.js";
 import { MemoryVectorStore } from "./memory/memory-vector-store.js";
@@ -35,7 +36,10 @@ export async function createVectorStore(config: VectorStoreConfig | undefined, c
   const { database, env } = context;
   if (config === undefined) {
     if (env.PINECONE_API_KEY) return createVectorStore({ provider: "pinecone" }, context);
-    if (await PgVectorStore.available(database.prisma)) return new PgVectorStore(database);
+    const hasPgvector = await PgVectorStore.available(database.prisma).catch((error: unknown) => {
+      throw fromPrismaError(error, { entity: "Database" });
+    });
+    if (hasPgvector) return new PgVectorStore(database);
     throw new ConfigurationError(
       "vectorStore: none is configured and this database has no pgvector extension. Pass vectorStore: " +
         '{ provider: "pinecone", index: "..." } (or set PINECONE_API_KEY and PINECONE_INDEX), { provider: "lancedb", uri: "./vectors" }, ' +

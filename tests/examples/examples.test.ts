@@ -1,0 +1,73 @@
+// The examples as a user runs them: `node examples/<name>.ts` (Node 22 runs TypeScript
+// directly), importing "dualstore" from dist/. Each must exit 0 and print what it promises.
+import { spawn } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "../helpers/build.js";
+import { repoRoot } from "../helpers/paths.js";
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Variables that would send an example to a real service (or a developer's own database). */
+const SERVICE_VARIABLES = ["DATABASE_URL", "NEON_DATABASE_URL", "OPENAI_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "PINECONE_INDEX", "PINECONE_HOST"];
+
+function runExample(name: string, args: readonly string[] = []): Promise<Run> {
+  const env = { ...process.env };
+  for (const variable of SERVICE_VARIABLES) delete env[variable];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, "examples", name), ...args], { cwd: repoRoot, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const dataFiles = (await readdir(join(repoRoot, "examples", "data"))).filter((file) => file.endsWith(".md"));
+
+beforeAll(() => ensureBuilt(), 300_000);
+
+describe("examples", () => {
+  it("quickstart indexes the README files and answers searches", async () => {
+    const run = await runExample("quickstart.ts");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Indexed \d+ documents into \d+ chunks/m);
+    expect(run.stdout).toMatch(/\? retry a failed promise with exponential backoff\n +\d\.\d{3} {2}p-retry/);
+    expect(run.stdout).toMatch(/^health: up/m);
+  });
+
+  it("chat-with-rag stores a grounded assistant turn and a sources artifact linked to it", async () => {
+    const run = await runExample("chat-with-rag.ts");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("user:\nHow do I retry a failed promise with exponential backoff?");
+    expect(run.stdout).toMatch(/assistant \(extractive-demo, \d+ tokens, \d+ ms\):\nFrom your documents:\n- .*exponential backoff.* \[1\]/);
+    expect(run.stdout).toMatch(/--- artifact "Sources" \(markdown, linked to message \w+\) ---/);
+    expect(run.stdout).toMatch(/\| 1 \| p-retry \| \d+ \| \d\.\d{3} \|/);
+  });
+
+  it("bulk-ingest ingests the folder with progress, then finds it unchanged on a second run", async () => {
+    const run = await runExample("bulk-ingest.ts");
+    expect(run.code, run.stderr).toBe(0);
+    const n = dataFiles.length;
+    expect(run.stdout).toContain(`  index: ${n}/${n}`);
+    expect(run.stdout).toMatch(new RegExp(`^first run: ${n} files, ${n} created, 0 updated, 0 unchanged, 0 skipped, 0 failed; ${n} indexed`, "m"));
+    expect(run.stdout).toMatch(new RegExp(`^second run: ${n} files, 0 created, 0 updated, ${n} unchanged, .*; 0 indexed, 0 chunks, 0 embedded`, "m"));
+    expect(run.stdout).toMatch(/^Search works: top hit "[\w-]+\.md" \(file:\/\//m);
+  });
+
+  it("neon-pinecone without keys names the missing variables, says skipped and exits 0", async () => {
+    const run = await runExample("neon-pinecone.ts");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      "Missing environment variables: NEON_DATABASE_URL (or DATABASE_URL), PINECONE_API_KEY, PINECONE_INDEX (or PINECONE_HOST), OPENAI_API_KEY.",
+    );
+    expect(run.stdout.trim().split("\n").at(-1)).toBe("skipped");
+  });
+});
