@@ -31,6 +31,12 @@ export interface DualstoreOptions extends Omit<VectorIndexOptions, "vectorStore"
   env?: NodeJS.ProcessEnv;
 }
 
+const retryShape = z.object({
+  maxRetries: z.number().int().min(0).max(20).optional(),
+  minDelayMs: z.number().min(0).optional(),
+  maxDelayMs: z.number().min(0).optional(),
+});
+
 const optionsShape = z.object({
   database: z
     .object({
@@ -46,6 +52,24 @@ const optionsShape = z.object({
     .object({ timeoutMs: z.number().int().min(1).optional(), maxWaitMs: z.number().int().min(1).optional() })
     .optional(),
   migrationsDir: z.string().min(1).optional(),
+  sync: z
+    .object({
+      onWrite: z.enum(["none", "enqueue", "now"]).optional(),
+      namespacing: z.enum(["single", "per-user"]).optional(),
+      leaseMs: z.number().int().min(100).optional(),
+      embedConcurrency: z.number().int().min(1).max(64).optional(),
+      storeConcurrency: z.number().int().min(1).max(64).optional(),
+      retry: retryShape.optional(),
+      jobs: z
+        .object({
+          maxAttempts: z.number().int().min(1).max(100).optional(),
+          baseDelayMs: z.number().min(0).optional(),
+          maxDelayMs: z.number().min(0).optional(),
+        })
+        .optional(),
+    })
+    .loose()
+    .optional(),
 });
 
 /** Checks the plain-data options at once, naming the first bad option and what it expected. */

@@ -4,7 +4,7 @@ import type { Logger } from "../core/logger.js";
 import { redact } from "../core/redact.js";
 import type { Document } from "../db/prisma.js";
 import type { ManagedEmbedder } from "../embedders/managed-embedder.js";
-import { DualstoreError, IndexingError, ProviderError } from "../errors.js";
+import { AbortedError, DualstoreError, IndexingError, ProviderError } from "../errors.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { VectorRecord } from "../vector-stores/vector-store.js";
 import type { CandidateRow, ChunkRow, ClaimedRow, CommitInput, DocumentStateTable } from "./document-state.js";
@@ -140,8 +140,10 @@ export class Indexer {
       return [...failures, ...(await this.write(plans, token, signal))];
     } catch (error) {
       // A batch whose embedder or store failed for good: retry each document alone, so one bad
-      // document does not fail the others and the error lands on the right row.
-      if (plans.length > 1 && !(error instanceof ProviderError && error.retryable)) {
+      // document does not fail the others and the error lands on the right row. (Transient
+      // failures and aborts would only fail again: every document records them.)
+      const transient = (error instanceof ProviderError && error.retryable) || error instanceof AbortedError;
+      if (plans.length > 1 && !transient) {
         const alone: IndexOutcome[] = [];
         for (const plan of plans) {
           try {

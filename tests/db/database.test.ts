@@ -114,3 +114,12 @@ it.runIf(postgresAvailable)("keeps each schema's tables apart on one PostgreSQL 
     await adminQuery(`DROP SCHEMA IF EXISTS "${b}" CASCADE`);
   }
 });
+
+describe("options", () => {
+  it("names the sync option that is out of range, before opening anything", async () => {
+    await expect(createDualstore({ sync: { leaseMs: 5 } })).rejects.toThrow(/sync\.leaseMs/);
+    await expect(createDualstore({ sync: { onWrite: "later" as "now" } })).rejects.toThrow(/sync\.onWrite/);
+    await expect(createDualstore({ sync: { retry: { maxRetries: -1 } } })).rejects.toThrow(/sync\.retry\.maxRetries/);
+    await expect(createDualstore({ sync: { jobs: { maxAttempts: 0 } } })).rejects.toThrow(/sync\.jobs\.maxAttempts/);
+  });
+});
