@@ -35,8 +35,10 @@ for (const [location, entry] of Object.entries({ ...packages })) {
   }
 }
 
-lock.packages = Object.fromEntries(
-  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
-);
-writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
-console.log(added.length === 0 ? "package-lock.json already complete" : `added ${added.length} entries:\n  ${added.join("\n  ")}`);
+if (added.length === 0) {
+  console.log("package-lock.json already complete");
+} else {
+  // npm keeps entries it did not write and puts them in its own order on its next write.
+  writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
+  console.log(`added ${added.length} entries:\n  ${added.join("\n  ")}`);
+}
