@@ -1,14 +1,7 @@
 // Deterministic prose for tests: seeded, so every run chunks the same text.
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../servers/faults.js";
+/** A seeded PRNG (mulberry32, as the protocol servers' fault injection uses). */
+export const seededRandom = mulberry32;
 
 const WORDS = (
   "the of and to in is that for it as was with be by on not he this are or his from at which but have an they you " +
