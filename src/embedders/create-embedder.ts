@@ -17,7 +17,7 @@ export interface EmbedderContext {
   readonly logger: Logger;
 }
 
-export function isEmbedder(value: unknown): value is Embedder {
+function isEmbedder(value: unknown): value is Embedder {
   return typeof value === "object" && value !== null && typeof (value as Embedder).embedDocuments === "function";
 }
 

@@ -20,7 +20,7 @@ interface CursorPosition {
   readonly id: string;
 }
 
-export function encodeCursor(position: CursorPosition): string {
+function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.at.getTime(), position.id])).toString("base64url");
 }
 

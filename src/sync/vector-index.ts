@@ -56,7 +56,6 @@ export interface VectorIndex {
   readonly engine: SyncEngine;
   readonly embedder: ManagedEmbedder;
   readonly store: ManagedVectorStore;
-  readonly chunker: Chunker;
   readonly documentSync: DocumentSync;
   readonly queue: JobQueue;
   readonly worker: SyncWorker;
@@ -142,7 +141,6 @@ export async function openVectorIndex(
     worker,
     embedder,
     store,
-    chunker,
     documentSync,
     search: (query, searchOptions) => search({ prisma: database.prisma, embedder, store, hydrator, namespacing }, query, searchOptions),
     reconcile: (reconcileOptions) => reconciler.run(reconcileOptions),

@@ -104,7 +104,7 @@ function jsonBytes(text: string): number {
 }
 
 /** The longest prefix of `text` whose JSON form fits in `maxBytes`, never splitting a character. */
-export function truncateUtf8(text: string, maxBytes: number): string {
+function truncateUtf8(text: string, maxBytes: number): string {
   if (jsonBytes(text) <= maxBytes) return text;
   let low = 0;
   let high = text.length;

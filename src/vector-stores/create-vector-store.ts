@@ -22,7 +22,7 @@ export interface VectorStoreContext {
   readonly logger: Logger;
 }
 
-export function isVectorStore(value: unknown): value is VectorStore {
+function isVectorStore(value: unknown): value is VectorStore {
   return typeof value === "object" && value !== null && typeof (value as VectorStore).upsert === "function";
 }
 

@@ -220,7 +220,7 @@ export async function createPineconeVectorStore(
 }
 
 /** Translates dualstore's filter to Pinecone's metadata filter language; values stay JSON data. */
-export function toPineconeFilter(filter: VectorFilter): Record<string, unknown> {
+function toPineconeFilter(filter: VectorFilter): Record<string, unknown> {
   if ("and" in filter) return { $and: filter.and.map(toPineconeFilter) };
   if ("eq" in filter) return { [filter.field]: { $eq: filter.eq } };
   // Pinecone's $in takes strings and numbers only; a set holding a boolean becomes an $or of $eq.
