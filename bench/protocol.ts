@@ -1,0 +1,136 @@
+/**
+ * How bench/run.ts drives the library runners. Each library runs in a child process of its own
+ * (so its peak RSS is its own), and the parent sends one step at a time: both children are
+ * alive during a repetition, but only one works at any moment, so each server log and each
+ * timing belongs to exactly one library.
+ */
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
+import type { Corpus } from "./corpus.js";
+
+export const SCENARIOS = ["index", "reindex", "edit", "delete", "search"] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export const SCENARIO_TITLES: Record<Scenario, string> = {
+  index: "first full index",
+  reindex: "re-index, nothing changed",
+  edit: "edit 10%, re-index",
+  delete: "delete 10%, one by one",
+  search: "search, topK 10 + hydration",
+};
+
+/**
+ * LangChain's splitter settings, in characters (its default length function). The default is
+ * matched to what dualstore's default chunker (512 approximate tokens, 50 overlap) produces on
+ * this corpus, measured: dualstore's chunks average ~915 characters (~262 cl100k tokens),
+ * RecursiveCharacterTextSplitter's at 1,000/100 ~810 (~232 tokens), at 2,000/200 ~1,690 (~486
+ * tokens, half as many chunks). `--lc-chunk 2000/200` runs the nominal 512-token equivalent.
+ */
+export const DEFAULT_LANGCHAIN_SPLITTER: Splitter = { chunkSize: 1_000, chunkOverlap: 100 };
+
+export interface Splitter {
+  readonly chunkSize: number;
+  readonly chunkOverlap: number;
+}
+
+/** What a runner needs to reach the services, all on 127.0.0.1. */
+export interface RunnerConfig {
+  readonly corpusPath: string;
+  readonly databaseUrl: string;
+  /** A fresh PostgreSQL schema for this runner and repetition. */
+  readonly schema: string;
+  readonly pinecone: { readonly apiKey: string; readonly indexName: string; readonly host: string };
+  readonly openai: { readonly apiKey: string; readonly baseURL: string; readonly model: string };
+  /** LangChain only: RecursiveCharacterTextSplitter's settings. */
+  readonly splitter: Splitter;
+}
+
+export type Command = { type: "open"; config: RunnerConfig } | { type: "run"; scenario: Scenario } | { type: "close" };
+
+/** What a runner reports after a step. */
+export interface StepReport {
+  readonly wallMs: number;
+  /** SQL statements sent to PostgreSQL during the step. */
+  readonly sql: number;
+  /** Their durations added up (from send to result, as the library sees them), ms. */
+  readonly sqlMs: number;
+  /** process.resourceUsage().maxRSS, in KiB: the process's peak so far. */
+  readonly maxRssKb: number;
+  /** Resident set size at the end of the step, in KiB. */
+  readonly rssKb: number;
+  /** V8 heap in use after a full GC at the end of the step (what the library still holds), in KiB. */
+  readonly heapAfterGcKb: number;
+  /** Library-specific figures: chunks, sub-phase timings, what the library said it did. */
+  readonly detail: Record<string, number>;
+  /** Per-query latencies (search only). */
+  readonly latenciesMs?: number[];
+}
+
+export type Reply = { type: "report"; report: StepReport } | { type: "error"; message: string };
+
+/** What a scenario reports beyond its time and SQL count. */
+export interface ScenarioOutcome {
+  detail: Record<string, number>;
+  latenciesMs?: number[];
+}
+
+/** A runner's steps: `open` is setup (not measured); each scenario is measured by the harness. */
+export interface Runner {
+  open(config: RunnerConfig, corpus: Corpus): Promise<void>;
+  /** Runs one scenario; returns its details. The harness times it and counts SQL through `sql`. */
+  run(scenario: Scenario): Promise<ScenarioOutcome>;
+  /** SQL statements so far and their summed durations in ms (counters the runner keeps). */
+  sql(): { count: number; ms: number };
+  close(): Promise<void>;
+}
+
+/**
+ * Memory figures, read after the step's clock stopped. Children run with --expose-gc.
+ * BENCH_HEAP_SNAPSHOT=<directory> also writes a heap snapshot there after every step.
+ */
+function usage(step: string): { maxRssKb: number; rssKb: number; heapAfterGcKb: number } {
+  const maxRssKb = process.resourceUsage().maxRSS;
+  const rssKb = Math.round(process.memoryUsage.rss() / 1024);
+  (globalThis as { gc?: () => void }).gc?.();
+  const snapshots = process.env.BENCH_HEAP_SNAPSHOT;
+  if (snapshots) writeHeapSnapshot(join(snapshots, `${basename(process.argv[1] ?? "runner", ".ts")}-${step}.heapsnapshot`));
+  return { maxRssKb, rssKb, heapAfterGcKb: Math.round(process.memoryUsage().heapUsed / 1024) };
+}
+
+/** Serves the parent's commands over the IPC channel until `close`. */
+export function serve(runner: Runner): void {
+  const send = (reply: Reply) => process.send!(reply);
+  process.on("message", (command: Command) => {
+    void (async () => {
+      try {
+        if (command.type === "open") {
+          const corpus = JSON.parse(readFileSync(command.config.corpusPath, "utf8")) as Corpus;
+          const started = performance.now();
+          await runner.open(command.config, corpus);
+          send({ type: "report", report: { wallMs: performance.now() - started, sql: 0, sqlMs: 0, ...usage("open"), detail: {} } });
+        } else if (command.type === "run") {
+          const before = runner.sql();
+          const started = performance.now();
+          const { detail, latenciesMs } = await runner.run(command.scenario);
+          const wallMs = performance.now() - started;
+          const after = runner.sql();
+          const sql = after.count - before.count;
+          const sqlMs = Math.round((after.ms - before.ms) * 10) / 10;
+          send({ type: "report", report: { wallMs, sql, sqlMs, ...usage(command.scenario), detail, ...(latenciesMs ? { latenciesMs } : {}) } });
+        } else {
+          await runner.close();
+          send({ type: "report", report: { wallMs: 0, sql: 0, sqlMs: 0, ...usage("close"), detail: {} } });
+          process.disconnect();
+        }
+      } catch (error) {
+        send({ type: "error", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+    })();
+  });
+}
+
+/** Milliseconds since `started`, rounded to 0.1 ms. */
+export function since(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}

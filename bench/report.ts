@@ -1,0 +1,97 @@
+/** The tables the bench prints: one per corpus size, plus the scaling run. */
+import type { Library, SizeResult, Summary } from "./compare.js";
+import { SCENARIOS, SCENARIO_TITLES, type Scenario } from "./protocol.js";
+import type { ScaleResult } from "./scale.js";
+
+const LABEL: Record<Library, string> = { dualstore: "dualstore", langchain: "LangChain" };
+
+function count(value: number): string {
+  if (!Number.isFinite(value)) return "—";
+  return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+function wall(ms: number, scenario: Scenario): string {
+  if (scenario === "search") return `${ms.toFixed(1)} ms`;
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function factor(value: number | undefined): string {
+  return value === undefined ? "—" : value.toFixed(2);
+}
+
+function vectorCell(summary: Summary): string {
+  const e = summary.vectorByEndpoint;
+  return `${count(summary.vectorRequests)} (${[e.upsert, e.query, e.delete, e.list, e.fetch].map(count).join("/")})`;
+}
+
+/** Renders rows as an aligned Markdown table. */
+export function table(header: string[], rows: string[][], leftColumns = 2): string {
+  const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const left = (i: number) => i < leftColumns;
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(" | ")} |`;
+  const rule = widths.map((w, i) => (left(i) ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`));
+  return [line(header), `|${rule.join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+export function compareTable(result: SizeResult): string {
+  const header = ["scenario", "library", "wall", "outside servers", "embed req", "texts embedded", "vector req (up/query/del/list/fetch)", "SQL (time)", "peak RSS MiB"];
+  const rows: string[][] = [];
+  for (const scenario of SCENARIOS) {
+    const s = result.scenarios[scenario];
+    const title = SCENARIO_TITLES[scenario] + (scenario === "search" ? " (per query)" : "");
+    for (const library of ["dualstore", "langchain"] as const) {
+      const m = s.median[library];
+      rows.push([
+        library === "dualstore" ? title : "",
+        LABEL[library],
+        wall(m.wallMs, scenario),
+        wall(m.outsideServersMs, scenario),
+        count(m.embedRequests),
+        count(m.textsEmbedded),
+        vectorCell(m),
+        `${count(m.sql)} (${wall(m.sqlMs, scenario)})`,
+        count(m.peakRssMb),
+      ]);
+    }
+    const r = s.ratio;
+    rows.push(["", "ratio ds/LC", factor(r.wallMs), factor(r.outsideServersMs), factor(r.embedRequests), factor(r.textsEmbedded), factor(r.vectorRequests), factor(r.sql), factor(r.peakRssMb)]);
+  }
+  const c = result.corpus;
+  const index = result.scenarios.index.median;
+  const detail = (library: Library) => result.scenarios.index.runs[library][0]?.detail ?? {};
+  const search = result.scenarios.search.median;
+  const notes = [
+    `${c.documents.toLocaleString("en-US")} documents, ${(c.characters / 1e6).toFixed(1)} M characters ` +
+      `(${Object.entries(c.byClass).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}`).join(", ")}); ` +
+      `${result.runs} run${result.runs === 1 ? "" : "s"}, medians shown; 1-minute load average at the start of each run: ${result.loadAverage.join(", ")} ` +
+      `(the machine is shared).`,
+    `Chunks: dualstore ${count(detail("dualstore").chunks ?? Number.NaN)} (512 approx. tokens, 50 overlap), ` +
+      `LangChain ${count(detail("langchain").chunks ?? Number.NaN)} (${count(result.splitter.chunkSize)} characters, ${count(result.splitter.chunkOverlap)} overlap). ` +
+      `Vectors upserted on first index: ${count(index.dualstore.vectorsUpserted)} vs ${count(index.langchain.vectorsUpserted)}.`,
+    `Search p95: dualstore ${search.dualstore.p95Ms?.toFixed(1)} ms, LangChain ${search.langchain.p95Ms?.toFixed(1)} ms. ` +
+      `Peak RSS after setup alone: dualstore ${result.baselineRssMb.dualstore} MiB, LangChain ${result.baselineRssMb.langchain} MiB.`,
+    `V8 heap in use after a full GC, after the first index: dualstore ${index.dualstore.heapAfterGcMb} MiB, LangChain ${index.langchain.heapAfterGcMb} MiB ` +
+      `(peak RSS also counts garbage not yet collected and buffers outside the heap).`,
+    `"outside servers": wall time with no request in flight at the Pinecone or OpenAI server, i.e. the library's own work and its PostgreSQL round trips` +
+      ` (search: mean per query).`,
+    `Vectors in each index at the end (per run): dualstore ${result.vectorsAtEnd.dualstore.join(", ")}; LangChain ${result.vectorsAtEnd.langchain.join(", ")}.`,
+  ];
+  return `### ${c.documents.toLocaleString("en-US")} documents (LangChain splitter ${result.splitter.chunkSize}/${result.splitter.chunkOverlap} characters)\n\n${table(header, rows)}\n\n${notes.map((n) => `- ${n}`).join("\n")}\n`;
+}
+
+export function scaleTable(results: ScaleResult[]): string {
+  const header = ["store", "documents", "chunks", "create rows", "index", "re-index (unchanged)", "search median", "peak RSS MiB", "RSS after MiB", "on disk MiB"];
+  const rows = results.map((r) => [
+    r.store,
+    count(r.documents),
+    count(r.chunks),
+    `${(r.createMs / 1000).toFixed(1)} s`,
+    `${(r.indexMs / 1000).toFixed(1)} s`,
+    `${(r.reindexMs / 1000).toFixed(2)} s`,
+    `${r.searchMedianMs.toFixed(1)} ms`,
+    count(r.peakRssMb),
+    count(r.rssAfterMb),
+    count(r.diskMb),
+  ]);
+  return table(header, rows, 1);
+}

@@ -1,0 +1,56 @@
+/**
+ * How dualstore's time and memory grow with the corpus, without any peer: one fresh process per
+ * (store, size), so each peak RSS belongs to one point. See scale-runner.ts for what a point does.
+ */
+import { fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { distReady } from "./child.js";
+
+export interface ScaleResult {
+  store: string;
+  documents: number;
+  chunks: number;
+  createMs: number;
+  indexMs: number;
+  reindexMs: number;
+  searchMedianMs: number;
+  peakRssMb: number;
+  rssAfterMb: number;
+  /** PGlite's data directory (with pgvector's table and HNSW index for the pgvector store). */
+  diskMb: number;
+  /** sha256 (first 12 hex digits) of the dist/index.js measured. */
+  dualstoreBuild?: string;
+}
+
+const HOOKS = new URL("./hooks.ts", import.meta.url).href;
+const SCRIPT = new URL("./scale-runner.ts", import.meta.url);
+
+function point(store: string, size: number): Promise<ScaleResult> {
+  const directory = mkdtempSync(join(tmpdir(), `dualstore-scale-${store}-${size}-`));
+  return new Promise<ScaleResult>((resolve, reject) => {
+    let result: ScaleResult | undefined;
+    const child = fork(SCRIPT, [store, String(size), directory], { execArgv: ["--import", HOOKS], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.on("message", (message: ScaleResult) => (result = message));
+    child.on("exit", (code) => {
+      rmSync(directory, { recursive: true, force: true });
+      if (result) resolve(result);
+      else reject(new Error(`scale point ${store}/${size} exited with ${code} and no result`));
+    });
+  });
+}
+
+export async function scale(sizes: readonly number[], log: (line: string) => void): Promise<ScaleResult[]> {
+  const results: ScaleResult[] = [];
+  for (const store of ["pgvector", "memory"]) {
+    for (const size of sizes) {
+      const started = performance.now();
+      const build = await distReady();
+      const result = { ...(await point(store, size)), dualstoreBuild: build };
+      results.push(result);
+      log(`  scale ${store} ${size}: index ${(result.indexMs / 1000).toFixed(1)} s, peak RSS ${result.peakRssMb} MiB (${((performance.now() - started) / 1000).toFixed(0)} s in all)`);
+    }
+  }
+  return results;
+}
