@@ -12,8 +12,7 @@ import { bundledMigrations } from "./generated/migrations.js";
 import { parseInput } from "./internal/validate.js";
 import { checkOptions, type DualstoreOptions } from "./options.js";
 import { visibleTo } from "./repository/documents.js";
-import { z } from "zod";
-import { id } from "./repository/fields.js";
+import { id, idList } from "./repository/fields.js";
 import type { DocumentSync } from "./repository/hooks.js";
 import { createRepositories, inTransaction, standaloneContext, type Repositories } from "./repository/repositories.js";
 import type { Scope } from "./repository/scope.js";
@@ -37,6 +36,12 @@ interface IndexOperations {
   indexDocument(documentId: string, options?: { force?: boolean; signal?: AbortSignal }): Promise<IndexOutcome>;
   /** Deletes a document: its vectors first, then its row (see documents.delete). */
   deleteDocument(documentId: string, options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Deletes many documents together: one statement hides and claims them, one vector-store
+   * request per namespace deletes their vectors, one statement deletes the rows. Ids that do not
+   * exist (or, through a scope, are not the user's own) come back as `missing`.
+   */
+  deleteDocuments(documentIds: readonly string[], options?: { signal?: AbortSignal }): Promise<{ deleted: string[]; missing: string[] }>;
 }
 
 /** The sync outbox: jobs written with document changes, and the workers that run them. */
@@ -159,6 +164,16 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
       if (scope) await requireOwned(prisma, scope, documentId);
       return engine.deleteDocument(documentId, deleteOptions);
     },
+    async deleteDocuments(documentIds, deleteOptions) {
+      const engine = requireIndex().engine;
+      if (!scope) return engine.deleteDocuments(documentIds, deleteOptions);
+      const ids = parseInput(idList, documentIds, "document ids");
+      const owned = new Set(
+        (await prisma.document.findMany({ where: { id: { in: ids }, userId: scope.userId }, select: { id: true } })).map((d) => d.id),
+      );
+      const result = await engine.deleteDocuments([...owned], deleteOptions);
+      return { deleted: result.deleted, missing: [...result.missing, ...ids.filter((documentId) => !owned.has(documentId))] };
+    },
   });
 
   return {
@@ -211,8 +226,6 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     close,
   };
 }
-
-const idList = z.array(id).max(100_000);
 
 /** Outbox calls surface database failures as DatabaseError (other DualstoreErrors pass through). */
 function asDatabaseError<T>(work: Promise<T>): Promise<T> {

@@ -95,6 +95,7 @@ export type { SyncStats } from "./sync/job-queue.js";
 export type { JobRetryPolicy, WorkerOptions, DrainOptions, DrainResult } from "./sync/worker.js";
 export type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 export type { SearchOptions, SearchHit } from "./search/search.js";
+export type { SearchDocument } from "./search/hydrate.js";
 
 // File ingestion (the CLI's ingest command)
 export { ingestFiles, type IngestOptions, type IngestResult, type IngestProgress, type IngestIssue } from "./ingest/ingest-files.js";

@@ -70,6 +70,9 @@ export function instrumentAdapter(factory: SqlDriverAdapterFactory, onQuery: (ev
         return wrapQueryable(adapter, {
           startTransaction: async (...args: Parameters<typeof adapter.startTransaction>) => {
             const tx = await timed("BEGIN", () => adapter.startTransaction(...args));
+            // Without phantom queries (node-postgres, Neon) Prisma sends COMMIT and ROLLBACK as
+            // SQL, counted above, and commit() only releases the connection.
+            if (!tx.options.usePhantomQuery) return wrapQueryable(tx);
             return wrapQueryable(tx, {
               commit: () => timed("COMMIT", () => tx.commit()),
               rollback: () => timed("ROLLBACK", () => tx.rollback()),

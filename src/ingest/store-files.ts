@@ -36,7 +36,8 @@ type Candidate =
 
 /**
  * Reads a batch of files and brings their documents up to date: one query finds the existing
- * documents of the batch, one transaction creates the new ones and updates the changed ones.
+ * documents of the batch, one transaction creates the new ones (in one statement) and updates the
+ * changed ones.
  * A document is unchanged when its content hash, title, MIME type and (when given) tags match.
  */
 export async function storeBatch(ds: Dualstore, files: readonly FoundFile[], settings: StoreSettings): Promise<StoredBatch> {
@@ -52,25 +53,26 @@ export async function storeBatch(ds: Dualstore, files: readonly FoundFile[], set
   };
   const existing = await findDocuments(ds, settings.owner, texts.map((file) => file.url));
   await ds.transaction(async (tx) => {
+    const fresh = texts.filter((file) => !existing.has(file.url));
+    if (fresh.length > 0) {
+      const created = await tx.documents.createMany(
+        fresh.map((file) => ({
+          userId: settings.owner,
+          title: file.title,
+          source: "upload" as const,
+          sourceUrl: file.url,
+          mimeType: file.mimeType,
+          content: file.content,
+          tags: [...(settings.tags ?? [])],
+        })),
+        { sync: settings.sync },
+      );
+      created.forEach((document, i) => batch.documents.push({ id: document.id, path: fresh[i]!.path, url: fresh[i]!.url }));
+      batch.created += created.length;
+    }
     for (const file of texts) {
       const current = existing.get(file.url);
-      if (!current) {
-        const created = await tx.documents.create(
-          {
-            userId: settings.owner,
-            title: file.title,
-            source: "upload",
-            sourceUrl: file.url,
-            mimeType: file.mimeType,
-            content: file.content,
-            tags: [...(settings.tags ?? [])],
-          },
-          { sync: settings.sync },
-        );
-        batch.documents.push({ id: created.id, path: file.path, url: file.url });
-        batch.created++;
-        continue;
-      }
+      if (!current) continue;
       batch.documents.push({ id: current.id, path: file.path, url: file.url });
       const sameTags = settings.tags === undefined || sameList(settings.tags, current.tags);
       if (current.contentHash === file.hash && current.title === file.title && current.mimeType === file.mimeType && sameTags) {

@@ -16,6 +16,9 @@ export function text(options: { min?: number; max?: number } = {}) {
 
 export const id = text({ min: 1, max: 200 });
 
+/** A list of ids, as bulk operations take them. */
+export const idList = z.array(id).max(1_000_000);
+
 /** A JSON value PostgreSQL's jsonb accepts: finite numbers, storable strings, plain objects and arrays. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 

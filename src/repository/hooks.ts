@@ -12,10 +12,10 @@ export type SyncMode = "none" | "enqueue" | "now";
 export interface DocumentSync {
   /** The mode used when a write does not name one. */
   readonly defaultMode: SyncMode;
-  /** Inside a write's transaction, when the document's indexed form may have changed. */
-  changed(tx: TransactionClient, document: Document, mode: SyncMode): Promise<void>;
+  /** Inside a write's transaction, when the documents' indexed form may have changed. */
+  changed(tx: TransactionClient, documents: readonly Document[], mode: SyncMode): Promise<void>;
   /** After the write committed, for mode "now". */
-  indexNow(documentId: string): Promise<void>;
+  indexNow(documentIds: readonly string[]): Promise<void>;
   /** Deletes a document: its vectors, then its row. Scope was already checked. */
   deleteNow(documentId: string): Promise<void>;
   /** Inside a transaction: marks the document as deleting and enqueues the job that will finish it. */

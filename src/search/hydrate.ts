@@ -1,6 +1,15 @@
 import { quoteIdentifier } from "../db/driver.js";
 import { Prisma, type PrismaClient } from "../db/prisma.js";
-import type { DocumentSummary } from "../repository/documents.js";
+import type { Document } from "../db/prisma.js";
+
+/**
+ * A document as search returns it: without its content, its vector ids (one per chunk, so
+ * thousands for a large document) and its sync lease, none of which a hit needs.
+ */
+export type SearchDocument = Omit<Document, "content" | "vectorIds" | "syncToken" | "syncLeaseUntil">;
+
+/** Columns hydration leaves out; see SearchDocument. */
+const OMITTED = new Set(["content", "vectorIds", "syncToken", "syncLeaseUntil"]);
 
 export interface HydratedChunk {
   readonly vectorId: string;
@@ -8,7 +17,7 @@ export interface HydratedChunk {
   readonly text: string;
   readonly start: number;
   readonly end: number;
-  readonly document: DocumentSummary;
+  readonly document: SearchDocument;
 }
 
 /**
@@ -27,7 +36,7 @@ export class Hydrator {
   ) {
     const q = (name: string) => (schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
     const columns = Object.values(Prisma.DocumentScalarFieldEnum)
-      .filter((column) => column !== "content")
+      .filter((column) => !OMITTED.has(column))
       .map((column) => (column === "indexStatus" ? `d."indexStatus"::text AS "indexStatus"` : `d.${quoteIdentifier(column)}`));
     this.sql = `SELECT k."vectorId" AS "k.vectorId", k.index AS "k.index", k.text AS "k.text", k.start AS "k.start", k."end" AS "k.end", ${columns.join(", ")}
       FROM ${q("DocumentChunk")} k JOIN ${q("Document")} d ON d.id = k."documentId"
@@ -45,14 +54,13 @@ export class Hydrator {
         for (const [key, value] of Object.entries(row)) if (!key.startsWith("k.")) document[key] = value;
         // Some adapters (PGlite's) return an empty text[] from a raw query as null.
         document.tags ??= [];
-        document.vectorIds ??= [];
         const chunk: HydratedChunk = {
           vectorId: row["k.vectorId"] as string,
           index: row["k.index"] as number,
           text: row["k.text"] as string,
           start: row["k.start"] as number,
           end: row["k.end"] as number,
-          document: document as DocumentSummary,
+          document: document as SearchDocument,
         };
         return [chunk.vectorId, chunk];
       }),

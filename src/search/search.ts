@@ -2,13 +2,13 @@ import { z } from "zod";
 import type { PrismaClient } from "../db/prisma.js";
 import type { ManagedEmbedder } from "../embedders/managed-embedder.js";
 import { parseInput } from "../internal/validate.js";
-import { documentSources, type DocumentSummary } from "../repository/documents.js";
+import { documentSources } from "../repository/documents.js";
 import { id, text } from "../repository/fields.js";
 import { namespaceFor, PUBLIC_NAMESPACE, type Namespacing } from "../sync/indexer.js";
 import { PUBLIC_OWNER } from "../sync/vector-metadata.js";
 import { and, eq, inList, type VectorFilter } from "../vector-stores/filter.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
-import type { Hydrator } from "./hydrate.js";
+import type { Hydrator, SearchDocument } from "./hydrate.js";
 
 const searchOptions = z.strictObject({
   /** Whose documents to search: theirs and public ones. `null`: public documents only. */
@@ -30,7 +30,7 @@ const searchOptions = z.strictObject({
 export type SearchOptions = z.input<typeof searchOptions>;
 
 export interface SearchHit {
-  readonly document: DocumentSummary;
+  readonly document: SearchDocument;
   readonly chunk: { readonly index: number; readonly text: string; readonly start: number; readonly end: number; readonly vectorId: string };
   /** Cosine similarity of the query and the chunk, -1..1. */
   readonly score: number;

@@ -4,7 +4,7 @@ import { redact } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
 import { BusyError, NotFoundError } from "../errors.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
-import type { DocumentStateTable } from "./document-state.js";
+import type { DeleteClaim, DocumentStateTable } from "./document-state.js";
 import { namespaceFor, type Namespacing } from "./indexer.js";
 import { vectorIdPrefix } from "./vector-ids.js";
 
@@ -26,25 +26,57 @@ export class Deleter {
   constructor(private readonly deps: DeleterDeps) {}
 
   async delete(documentId: string, options: { signal?: AbortSignal; waitMs?: number } = {}): Promise<void> {
+    const { missing } = await this.deleteMany([documentId], options);
+    if (missing.length > 0) throw new NotFoundError("Document", documentId);
+  }
+
+  /**
+   * Deletes documents together: one statement marks and claims them, one request per namespace
+   * deletes the vectors their rows record (plus a prefix sweep for documents an earlier run may
+   * have left orphans of), one statement deletes the rows.
+   */
+  async deleteMany(ids: readonly string[], options: { signal?: AbortSignal; waitMs?: number } = {}): Promise<{ deleted: string[]; missing: string[] }> {
+    const { table, leaseMs } = this.deps;
     const token = randomUUID();
-    const deadline = Date.now() + (options.waitMs ?? this.deps.leaseMs + 1_000);
-    let claim = await this.deps.table.claimForDelete(documentId, token, this.deps.leaseMs);
-    for (let pause = 25; claim && !claim.claimed; pause = Math.min(pause * 2, 1_000)) {
-      if (Date.now() > deadline) throw new BusyError(documentId, "still being indexed; it stays hidden and marked DELETING until a retry");
+    const deadline = Date.now() + (options.waitMs ?? leaseMs + 1_000);
+    const held: DeleteClaim[] = [];
+    let pending = [...new Set(ids)];
+    const found = new Set<string>();
+    for (let pause = 25; pending.length > 0; pause = Math.min(pause * 2, 1_000)) {
+      const claims = await table.claimForDelete(pending, token, leaseMs);
+      for (const claim of claims) found.add(claim.id);
+      held.push(...claims.filter((claim) => claim.claimed));
+      pending = claims.filter((claim) => !claim.claimed).map((claim) => claim.id);
+      if (pending.length === 0) break;
+      if (Date.now() > deadline) {
+        await table.release(held.map((claim) => claim.id), token);
+        throw new BusyError(pending[0]!, "still being indexed; it stays hidden and marked DELETING until a retry");
+      }
       await sleep(pause, options.signal);
-      claim = await this.deps.table.claimForDelete(documentId, token, this.deps.leaseMs);
     }
-    if (!claim) throw new NotFoundError("Document", documentId);
-    const namespace = claim.vectorNamespace ?? namespaceFor(this.deps.namespacing, claim.userId);
     try {
-      await this.deps.store.deletePrefix(vectorIdPrefix(documentId), namespace, options.signal);
+      await this.deleteVectors(held, options.signal);
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
-      this.deps.logger.error("could not delete a document's vectors; it stays hidden and marked DELETING", { documentId, error });
-      await this.deps.table.failDelete(documentId, token, message);
+      this.deps.logger.error("could not delete documents' vectors; they stay hidden and marked DELETING", { documents: held.map((c) => c.id), error });
+      await table.failDelete(held.map((claim) => claim.id), token, message);
       throw error;
     }
-    await this.deps.table.deleteRow(documentId, token);
+    await table.deleteRows(held.map((claim) => claim.id), token);
+    return { deleted: held.map((claim) => claim.id), missing: ids.filter((id) => !found.has(id)) };
+  }
+
+  private async deleteVectors(claims: DeleteClaim[], signal: AbortSignal | undefined): Promise<void> {
+    const { store, namespacing } = this.deps;
+    const byNamespace = new Map<string, string[]>();
+    for (const claim of claims) {
+      const namespace = claim.vectorNamespace ?? namespaceFor(namespacing, claim.userId);
+      // A run that failed or died may have written vectors its row never recorded: only a
+      // sweep of the document's id prefix finds those.
+      if (claim.mayHaveOrphans) await store.deletePrefix(vectorIdPrefix(claim.id), namespace, signal);
+      else byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...claim.vectorIds]);
+    }
+    for (const [namespace, vectorIds] of byNamespace) await store.delete(vectorIds, namespace, signal);
   }
 
   /** Deletes a document's vectors when its row is already gone (a deleted user's documents). */

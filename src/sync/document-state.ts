@@ -46,6 +46,16 @@ export interface ChunkRow extends StoredChunk {
   embedder: string;
 }
 
+export interface DeleteClaim {
+  id: string;
+  /** Whether the caller's token holds the lease (false: another run does; wait for it). */
+  claimed: boolean;
+  userId: string | null;
+  vectorNamespace: string | null;
+  vectorIds: string[];
+  mayHaveOrphans: boolean;
+}
+
 export interface CommitInput {
   id: string;
   vectorIds: string[];
@@ -200,6 +210,16 @@ export class DocumentStateTable {
     );
   }
 
+  /** Ends the lease as if its run had died, so the next claim of these documents sweeps for orphans. */
+  async expireLease(ids: readonly string[], token: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE ${this.document} SET "syncLeaseUntil" = now() - interval '1 millisecond' WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
+      [...ids],
+      token,
+    );
+  }
+
   /** Records a failed run (where `token` still holds the lease) and releases the lease. */
   async fail(ids: readonly string[], token: string, error: string): Promise<void> {
     await this.prisma.$executeRawUnsafe(
@@ -214,35 +234,42 @@ export class DocumentStateTable {
   }
 
   /**
-   * Marks a document DELETING (which hides it from search at once) and claims its lease when
-   * free. Returns null when the document does not exist.
+   * Marks documents DELETING (which hides them from search at once) and claims the leases that
+   * are free. Returns a row per document that exists, saying whether this token now holds it,
+   * the vectors it records, and whether an earlier run may have left vectors it does not record
+   * (an index run that failed or died midway).
    */
-  async claimForDelete(id: string, token: string, leaseMs: number): Promise<{ claimed: boolean; userId: string | null; vectorNamespace: string | null } | null> {
-    const [row] = await this.prisma.$queryRawUnsafe<Array<{ claimed: boolean; userId: string | null; vectorNamespace: string | null }>>(
-      `UPDATE ${this.document} SET "indexStatus" = 'DELETING', "indexStatusAt" = now(), indexed = false,
-         "syncToken" = CASE WHEN "syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now() THEN $2 ELSE "syncToken" END,
-         "syncLeaseUntil" = CASE WHEN "syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now()
-                                 THEN now() + make_interval(secs => $3::float8 / 1000) ELSE "syncLeaseUntil" END
-       WHERE id = $1
-       RETURNING "syncToken" = $2 AS claimed, "userId", "vectorNamespace"`,
-      id,
-      token,
-      leaseMs,
-    );
-    return row ?? null;
+  claimForDelete(ids: readonly string[], token: string, leaseMs: number): Promise<DeleteClaim[]> {
+    return this.prisma
+      .$queryRawUnsafe<DeleteClaim[]>(
+        `WITH before AS (
+           SELECT id, "indexStatus"::text AS status, "syncLeaseUntil" FROM ${this.document} WHERE id = ANY($1::text[]) FOR UPDATE
+         )
+         UPDATE ${this.document} d SET "indexStatus" = 'DELETING', "indexStatusAt" = now(), indexed = false,
+           "syncToken" = CASE WHEN d."syncLeaseUntil" IS NULL OR d."syncLeaseUntil" < now() THEN $2 ELSE d."syncToken" END,
+           "syncLeaseUntil" = CASE WHEN d."syncLeaseUntil" IS NULL OR d."syncLeaseUntil" < now()
+                                   THEN now() + make_interval(secs => $3::float8 / 1000) ELSE d."syncLeaseUntil" END
+         FROM before WHERE d.id = before.id
+         RETURNING d.id, d."syncToken" = $2 AS claimed, d."userId", d."vectorNamespace", d."vectorIds",
+                   (before.status IN ('FAILED', 'INDEXING') OR before."syncLeaseUntil" < now()) AS "mayHaveOrphans"`,
+        [...ids],
+        token,
+        leaseMs,
+      )
+      .then((rows) => rows.map((row) => ({ ...row, vectorIds: row.vectorIds ?? [] })));
   }
 
-  /** Deletes the row (its chunk rows cascade) if `token` holds its lease. */
-  async deleteRow(id: string, token: string): Promise<boolean> {
-    return (await this.prisma.$executeRawUnsafe(`DELETE FROM ${this.document} WHERE id = $1 AND "syncToken" = $2`, id, token)) > 0;
+  /** Deletes the rows (their chunk rows cascade) whose lease `token` holds. */
+  async deleteRows(ids: readonly string[], token: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(`DELETE FROM ${this.document} WHERE id = ANY($1::text[]) AND "syncToken" = $2`, [...ids], token);
   }
 
-  /** Keeps a DELETING document hidden, records why its vectors could not be deleted, and releases the lease. */
-  async failDelete(id: string, token: string, error: string): Promise<void> {
+  /** Keeps DELETING documents hidden, records why their vectors could not be deleted, and releases the leases. */
+  async failDelete(ids: readonly string[], token: string, error: string): Promise<void> {
     await this.prisma.$executeRawUnsafe(
       `UPDATE ${this.document} SET "indexError" = $3, "indexStatusAt" = now(), "syncToken" = NULL, "syncLeaseUntil" = NULL
-        WHERE id = $1 AND "syncToken" = $2`,
-      id,
+        WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
+      [...ids],
       token,
       error,
     );

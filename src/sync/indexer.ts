@@ -260,58 +260,67 @@ export class Indexer {
     });
     const statuses = await table.commit(commits, changedRows, token);
 
-    const outcomes: IndexOutcome[] = [];
-    const stillLeased: string[] = [];
-    for (const plan of plans) {
+    const committed = plans.filter((plan) => {
+      if (statuses.has(plan.row.id)) return true;
+      // Our lease expired and another run took the document: its vectors are that run's to settle.
+      this.deps.logger.warn("lost the sync lease of a document before committing", { documentId: plan.row.id });
+      return false;
+    });
+    // Stale vectors are deleted while the leases are still held, so no other run can bring one
+    // of them back between the commit and the delete; one request per namespace for the batch.
+    const cleaned = committed.filter(hasCleanup);
+    const { removed, failed } = await this.removeStale(cleaned, signal);
+    const cleanedIds = cleaned.map((plan) => plan.row.id);
+    // After a failed delete the leases are left expired rather than released: the next index run
+    // (or delete) of these documents then sweeps their id prefix, and so finds what is left.
+    if (failed) await this.deps.table.expireLease(cleanedIds, token);
+    else await this.deps.table.release(cleanedIds, token);
+    return plans.map((plan) => {
       const status = statuses.get(plan.row.id);
-      if (status === undefined) {
-        // Our lease expired and another run took the document: its vectors are that run's to settle.
-        this.deps.logger.warn("lost the sync lease of a document before committing", { documentId: plan.row.id });
-        outcomes.push(outcome(plan.row.id, "busy"));
-        continue;
-      }
-      // Stale vectors are deleted while the lease is still held, so no other run can bring one
-      // of them back between our check and the delete.
-      let removed = 0;
-      if (hasCleanup(plan)) {
-        removed = await this.removeStale(plan, signal);
-        stillLeased.push(plan.row.id);
-      }
-      outcomes.push({
+      if (status === undefined) return outcome(plan.row.id, "busy");
+      return {
         documentId: plan.row.id,
         status: status === "INDEXED" ? "indexed" : status === "DELETING" ? "deleting" : "pending",
         chunks: plan.chunks.length,
         embedded: plan.embed.length + plan.rewrite.filter((chunk) => embedded.has(chunk)).length,
         rewritten: plan.rewrite.filter((chunk) => !embedded.has(chunk)).length,
-        removed,
-      });
-    }
-    await this.deps.table.release(stillLeased, token);
-    return outcomes;
+        removed: removed.get(plan.row.id) ?? 0,
+      };
+    });
   }
 
-  /** Deletes vectors the row no longer lists, and after a failed or interrupted run, any other orphans of the document. */
-  private async removeStale(plan: Plan, signal: AbortSignal | undefined): Promise<number> {
+  /**
+   * Deletes the vectors the rows no longer list (all documents' together, per namespace) and,
+   * after a failed or interrupted run, any other orphan of the document. Returns the count per
+   * document, and whether any delete failed.
+   */
+  private async removeStale(plans: Plan[], signal: AbortSignal | undefined): Promise<{ removed: Map<string, number>; failed: boolean }> {
     const { store, logger } = this.deps;
-    let removed = 0;
+    const removed = new Map<string, number>();
+    const count = (documentId: string, n: number) => removed.set(documentId, (removed.get(documentId) ?? 0) + n);
     try {
-      for (const [namespace, ids] of plan.stale) {
-        await store.delete(ids, namespace, signal);
-        removed += ids.length;
+      const byNamespace = new Map<string, string[]>();
+      for (const plan of plans) {
+        for (const [namespace, ids] of plan.stale) {
+          byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...ids]);
+          count(plan.row.id, ids.length);
+        }
       }
-      if (plan.sweep) {
+      for (const [namespace, ids] of byNamespace) await store.delete(ids, namespace, signal);
+      for (const plan of plans.filter((p) => p.sweep)) {
         const listed = new Set(plan.chunks.map((chunk) => chunk.vectorId));
         for await (const page of store.allIds(vectorIdPrefix(plan.row.id), plan.namespace, 1_000, signal)) {
           const orphans = page.filter((id) => !listed.has(id));
           await store.delete(orphans, plan.namespace, signal);
-          removed += orphans.length;
+          count(plan.row.id, orphans.length);
         }
       }
     } catch (error) {
-      // The row is already right; unlisted vectors are invisible to search and reconcile removes them.
-      logger.warn("could not delete stale vectors; reconcile will remove them", { documentId: plan.row.id, error });
+      // The rows are already right, and unlisted vectors are invisible to search.
+      logger.warn("could not delete stale vectors; the next run of these documents will", { documents: plans.map((p) => p.row.id), error });
+      return { removed, failed: true };
     }
-    return removed;
+    return { removed, failed: false };
   }
 
   private async failOne(row: ClaimedRow, token: string, error: unknown): Promise<IndexOutcome> {

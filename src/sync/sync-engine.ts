@@ -3,7 +3,7 @@ import { sleep, throwIfAborted } from "../core/retry.js";
 import type { IndexStatus, PrismaClient, Prisma } from "../db/prisma.js";
 import { BusyError, NotFoundError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
-import { id } from "../repository/fields.js";
+import { id, idList } from "../repository/fields.js";
 import type { Deleter } from "./deleter.js";
 import type { IndexOutcome, Indexer } from "./indexer.js";
 
@@ -102,6 +102,12 @@ export class SyncEngine {
     return this.deps.deleter.delete(parseInput(id, documentId, "document id"), options);
   }
 
+  /** Deletes many documents in one pass (see Deleter.deleteMany); unknown ids come back as `missing`. */
+  deleteDocuments(documentIds: readonly string[], options: { signal?: AbortSignal } = {}): Promise<{ deleted: string[]; missing: string[] }> {
+    const ids = parseInput(idList, documentIds, "document ids");
+    return ids.length === 0 ? Promise.resolve({ deleted: [], missing: [] }) : this.deps.deleter.deleteMany(ids, options);
+  }
+
   /** Ids matching `where`, a page at a time, in id order (keyset, so rows changing status do not shift pages). */
   private async *pagesOf(where: Prisma.DocumentWhereInput, size: number): AsyncGenerator<string[]> {
     let after: string | undefined;
@@ -120,7 +126,6 @@ export class SyncEngine {
 }
 
 const idBatch = z.number().int().min(1).max(1_000).default(32);
-const idList = z.array(id).max(1_000_000);
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

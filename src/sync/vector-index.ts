@@ -98,26 +98,35 @@ export async function openVectorIndex(
   /** Purge jobs of users being deleted, between the delete's transaction and its commit. */
   const purges = new Map<string, string[]>();
   /** A direct index or delete that failed for a reason a retry could fix is handed to the outbox. */
-  const handOver = async (kind: "INDEX" | "DELETE", documentId: string, error: unknown) => {
+  const handOver = async (kind: "INDEX" | "DELETE", documentIds: readonly string[], error: unknown) => {
     if (!isTransient(error)) return;
-    await queue.enqueue(database.prisma, kind, [documentId]).catch((enqueueError: unknown) =>
-      logger.error("could not enqueue a retry", { documentId, kind, error: enqueueError }),
+    await queue.enqueue(database.prisma, kind, documentIds).catch((enqueueError: unknown) =>
+      logger.error("could not enqueue a retry", { documentIds, kind, error: enqueueError }),
     );
   };
   const documentSync: DocumentSync = {
     defaultMode: sync.onWrite ?? "enqueue",
-    changed: async (tx, document, mode) => {
-      if (mode === "enqueue") await queue.enqueue(tx, "INDEX", [document.id]);
+    changed: async (tx, documents, mode) => {
+      if (mode === "enqueue") await queue.enqueue(tx, "INDEX", documents.map((document) => document.id));
     },
-    indexNow: async (documentId) => {
-      await engine.indexDocument(documentId).catch(async (error: unknown) => {
-        await handOver("INDEX", documentId, error);
-        throw error;
-      });
+    indexNow: async (documentIds) => {
+      if (documentIds.length === 1) {
+        await engine.indexDocument(documentIds[0]!).catch(async (error: unknown) => {
+          await handOver("INDEX", documentIds, error);
+          throw error;
+        });
+        return;
+      }
+      const result = await engine.indexDocuments(documentIds);
+      const failed = result.outcomes.filter((outcome) => outcome.status === "failed");
+      if (failed.length > 0) {
+        await handOver("INDEX", failed.map((outcome) => outcome.documentId), failed[0]!.error);
+        throw failed[0]!.error;
+      }
     },
     deleteNow: (documentId) =>
       engine.deleteDocument(documentId).catch(async (error: unknown) => {
-        await handOver("DELETE", documentId, error);
+        await handOver("DELETE", [documentId], error);
         throw error;
       }),
     deleteEnqueued: async (tx: TransactionClient, document) => {

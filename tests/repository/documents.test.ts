@@ -172,3 +172,29 @@ describeEachDatabase("documents.list", (target) => {
     expect((await rejectsWith(ds.documents.list({ limit: 101 }), ValidationError)).fields).toEqual(["limit"]);
   });
 });
+
+describeEachDatabase("documents.createMany", (target) => {
+  it("creates documents in input order in one statement, or none when one input is bad", async () => {
+    const events: string[] = [];
+    const ds = await target.open({ database: { onQuery: (event) => events.push(event.sql) }, sync: { onWrite: "none" } });
+    const user = await ds.users.create({ email: "many@example.com" });
+    const inputs = Array.from({ length: 50 }, (_, i) => ({ userId: user.id, title: `doc ${i}`, source: "api" as const, content: `content ${i}` }));
+    events.length = 0;
+    const created = await ds.documents.createMany(inputs);
+    expect(created.map((d) => d.title)).toEqual(inputs.map((i) => i.title));
+    expect(events).toHaveLength(1);
+    const before = await ds.prisma.document.count();
+    const error = await rejectsWith(ds.documents.createMany([...inputs, { userId: user.id, title: "", source: "api" }]), ValidationError);
+    expect(error.fields).toEqual(["50.title"]);
+    expect(await ds.prisma.document.count()).toBe(before);
+  });
+
+  it("enqueues every document's sync job in the same transaction", async () => {
+    const ds = await target.open();
+    const created = await ds.documents.createMany([
+      { title: "a", source: "api", content: "x" },
+      { title: "b", source: "api", content: "y" },
+    ]);
+    expect(await ds.prisma.syncJob.count({ where: { documentId: { in: created.map((d) => d.id) }, kind: "INDEX" } })).toBe(2);
+  });
+});

@@ -37,6 +37,8 @@ describeEachDatabase("search", (target) => {
     expect(hits[0]!.chunk).toMatchObject({ index: 0, text: expect.stringContaining("Streaming replication") });
     expect(hits[0]!.score).toBeGreaterThan(0);
     expect(hits[0]!.score).toBeLessThanOrEqual(1);
+    for (const column of ["content", "vectorIds", "syncToken", "syncLeaseUntil"]) expect(hits[0]!.document).not.toHaveProperty(column);
+    expect(hits[0]!.document).toMatchObject({ title: "Postgres replication", tags: ["db", "ops"] });
   });
 
   it("hydrates all hits in one SQL query when topK and minScore are given", async () => {

@@ -93,12 +93,14 @@ describeEachDatabase("sync outbox", (target) => {
   it("keeps a document hidden and DELETING when the store is down, and finishes the delete from the queue", async () => {
     const { ds, store, user } = await open(target);
     const doc = await ds.documents.create({ userId: user.id, title: "stubborn", source: "api", content: "dingo" }, { sync: "now" });
+    store.failAlways("delete", transient("store unreachable"));
     store.failAlways("deletePrefix", transient("store unreachable"));
     await expect(ds.documents.delete(doc.id)).rejects.toThrow(/store unreachable/);
     const row = await ds.documents.get(doc.id);
     expect(row.indexStatus).toBe("DELETING");
     expect(row.indexError).toContain("store unreachable");
     expect(await ds.search("dingo", { userId: user.id, minScore: 0 })).toEqual([]);
+    store.failAlways("delete", undefined);
     store.failAlways("deletePrefix", undefined);
     await ds.sync.drain();
     expect(await ds.prisma.document.count({ where: { id: doc.id } })).toBe(0);

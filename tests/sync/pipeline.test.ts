@@ -276,3 +276,46 @@ describeEachDatabase("bulk indexing", (target) => {
     expect((await s.ds.documents.get(bad.id))).toMatchObject({ indexStatus: "FAILED", indexError: expect.stringContaining("poisoned input") });
   });
 });
+
+describeEachDatabase("deletes", (target) => {
+  it("deletes many documents in one pass: one claim, one vector delete per namespace, one row delete", async () => {
+    const s = await setup(target);
+    const ids = [];
+    for (let i = 0; i < 12; i++) ids.push((await s.ds.documents.create({ userId: s.user.id, title: `bulk${i}`, source: "api", content: article(700 + i, 5) })).id);
+    await s.ds.indexDocuments(ids);
+    s.store.resetCalls();
+    s.statements.length = 0;
+    const result = await s.ds.deleteDocuments([...ids, "c-no-such-document"]);
+    expect(result.deleted.sort()).toEqual([...ids].sort());
+    expect(result.missing).toEqual(["c-no-such-document"]);
+    expect(s.store.calls).toMatchObject({ delete: 1, deletePrefix: 0, listIds: 0 });
+    expect(s.statements).toHaveLength(2);
+    for (const id of ids) expect(await storedIds(s.store, `${id}#`)).toEqual([]);
+    expect(await s.ds.prisma.document.count({ where: { id: { in: ids } } })).toBe(0);
+  });
+
+  it("sweeps a document's id prefix on delete when an earlier run may have left vectors it never recorded", async () => {
+    const s = await setup(target);
+    const doc = await s.ds.documents.create({ userId: s.user.id, title: "swept", source: "api", content: article(800, 20) });
+    await s.ds.indexDocument(doc.id);
+    await s.ds.documents.update(doc.id, { content: article(801, 20) });
+    // The re-index commits, then cannot delete the old vectors: they stay, unrecorded.
+    s.store.failNext("delete", 4, transient());
+    await s.ds.indexDocument(doc.id);
+    const recorded = (await s.ds.documents.get(doc.id)).vectorIds;
+    expect((await storedIds(s.store, `${doc.id}#`)).length).toBeGreaterThan(recorded.length);
+    await s.ds.deleteDocument(doc.id);
+    expect(s.store.calls.deletePrefix).toBe(1);
+    expect(await storedIds(s.store, `${doc.id}#`)).toEqual([]);
+  });
+
+  it("lets a scope delete only its own documents in bulk", async () => {
+    const s = await setup(target);
+    const other = await s.ds.users.create({ email: `x${Math.random().toString(36).slice(2)}@example.com` });
+    const mine = await s.ds.documents.create({ userId: s.user.id, title: "mine", source: "api", content: "a" });
+    const theirs = await s.ds.documents.create({ userId: other.id, title: "theirs", source: "api", content: "b" });
+    const result = await s.ds.as(s.user.id).deleteDocuments([mine.id, theirs.id]);
+    expect(result).toEqual({ deleted: [mine.id], missing: [theirs.id] });
+    expect(await s.ds.prisma.document.count({ where: { id: theirs.id } })).toBe(1);
+  });
+});
