@@ -20,14 +20,5 @@ export function ratio(dualstore: number, peer: number): number | undefined {
   return dualstore / peer;
 }
 
-/** A seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG: the same seed gives the same sequence on every machine (the test servers' own). */
+export { mulberry32 as seededRandom } from "../tests/servers/faults.js";
