@@ -74,17 +74,25 @@ describe("RecursiveChunker", () => {
   });
 
   it("re-chunks an edited paragraph without moving the chunks after it", () => {
-    const paragraphs = article(8, 200).split("\n\n");
-    const original = paragraphs.join("\n\n");
-    const edited = [...paragraphs];
-    edited[60] = `${edited[60]} ${paragraph(seededRandom(99), 4)}`;
-    const before = new RecursiveChunker().chunk(original);
-    const after = new RecursiveChunker().chunk(edited.join("\n\n"));
-    const beforeTexts = new Set(before.map((c) => c.text));
-    const changed = after.filter((c) => !beforeTexts.has(c.text));
-    expect(before.length).toBeGreaterThan(20);
-    expect(changed.length).toBeGreaterThan(0);
-    expect(changed.length).toBeLessThanOrEqual(3);
+    // Over many documents: an edit in the middle changes a few chunks around it, where a greedy
+    // packer would shift every chunk after it (about half of each document's ~30 chunks).
+    const changedPerEdit: number[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const paragraphs = article(seed, 150).split("\n\n");
+      const edited = [...paragraphs];
+      edited[70] = `${edited[70]} ${paragraph(seededRandom(seed + 99), 4)}`;
+      const before = new RecursiveChunker().chunk(paragraphs.join("\n\n"));
+      const after = new RecursiveChunker().chunk(edited.join("\n\n"));
+      const beforeTexts = new Set(before.map((c) => c.text));
+      const changed = after.filter((c) => !beforeTexts.has(c.text));
+      expect(before.length).toBeGreaterThan(20);
+      expect(changed.length).toBeGreaterThan(0);
+      // The last chunks, well after the edit, are the same text as before.
+      expect(after.slice(-3).map((c) => c.text)).toEqual(before.slice(-3).map((c) => c.text));
+      changedPerEdit.push(changed.length);
+    }
+    const mean = changedPerEdit.reduce((sum, n) => sum + n, 0) / changedPerEdit.length;
+    expect(mean).toBeLessThanOrEqual(4);
   });
 
   it("is deterministic", () => {
