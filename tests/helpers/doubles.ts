@@ -176,6 +176,14 @@ export class CrashingStore extends FaultyStore {
     return super.upsert(...args);
   }
 
+  override async delete(...args: Parameters<VectorStore["delete"]>) {
+    if (this.armed === "after-delete") {
+      await super.delete(...args);
+      return this.hang();
+    }
+    return super.delete(...args);
+  }
+
   override async deletePrefix(prefix: string, namespace: string) {
     if (this.armed === "after-delete") {
       await super.deletePrefix(prefix, namespace);
