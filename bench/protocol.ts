@@ -23,9 +23,9 @@ export const SCENARIO_TITLES: Record<Scenario, string> = {
 /**
  * LangChain's splitter settings, in characters (its default length function). The default is
  * matched to what dualstore's default chunker (512 approximate tokens, 50 overlap) produces on
- * this corpus, measured: dualstore's chunks average ~915 characters (~262 cl100k tokens),
+ * this corpus, measured: dualstore's chunks average ~1,100 characters (~315 cl100k tokens),
  * RecursiveCharacterTextSplitter's at 1,000/100 ~810 (~232 tokens), at 2,000/200 ~1,690 (~486
- * tokens, half as many chunks). `--lc-chunk 2000/200` runs the nominal 512-token equivalent.
+ * tokens). `--lc-chunk 2000/200` runs the nominal 512-token equivalent.
  */
 export const DEFAULT_LANGCHAIN_SPLITTER: Splitter = { chunkSize: 1_000, chunkOverlap: 100 };
 
