@@ -5,7 +5,10 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "../helpers/build.js";
+import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { repoRoot } from "../helpers/paths.js";
+import { startOpenAIServer } from "../servers/openai-server.js";
+import { startPineconeServer } from "../servers/pinecone-server.js";
 
 interface Run {
   readonly code: number | null;
@@ -16,11 +19,12 @@ interface Run {
 /** Variables that would send an example to a real service (or a developer's own database). */
 const SERVICE_VARIABLES = ["DATABASE_URL", "NEON_DATABASE_URL", "OPENAI_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "PINECONE_INDEX", "PINECONE_HOST"];
 
-function runExample(name: string, args: readonly string[] = []): Promise<Run> {
+function runExample(name: string, services: Record<string, string> = {}): Promise<Run> {
   const env = { ...process.env };
   for (const variable of SERVICE_VARIABLES) delete env[variable];
+  Object.assign(env, services);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, "examples", name), ...args], { cwd: repoRoot, env });
+    const child = spawn(process.execPath, [join(repoRoot, "examples", name)], { cwd: repoRoot, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -69,5 +73,41 @@ describe("examples", () => {
       "Missing environment variables: NEON_DATABASE_URL (or DATABASE_URL), PINECONE_API_KEY, PINECONE_INDEX (or PINECONE_HOST), OPENAI_API_KEY.",
     );
     expect(run.stdout.trim().split("\n").at(-1)).toBe("skipped");
+  });
+
+  // The production path with every variable set, the services being the protocol servers and the
+  // local PostgreSQL (through node-postgres: the Neon driver needs a *.neon.tech host).
+  it.skipIf(!postgresAvailable)("neon-pinecone with every variable set ingests, searches and reports health", async () => {
+    const [pinecone, openai] = await Promise.all([
+      startPineconeServer({ indexes: [{ name: "example", dimension: 1536 }] }),
+      startOpenAIServer(),
+    ]);
+    const schema = uniqueSchema("example");
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set("schema", schema);
+    try {
+      const run = await runExample("neon-pinecone.ts", {
+        DATABASE_URL: url.toString(),
+        PINECONE_API_KEY: pinecone.apiKey,
+        PINECONE_HOST: pinecone.indexHost("example"),
+        OPENAI_API_KEY: openai.apiKey,
+        OPENAI_BASE_URL: `${openai.url}/v1`,
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const n = dataFiles.length;
+      expect(run.stdout).toMatch(new RegExp(`^${n} files: ${n} created, 0 updated, 0 unchanged; ${n} indexed \\((\\d+) chunks embedded\\)`, "m"));
+      const embedded = Number(/indexed \((\d+) chunks embedded\)/.exec(run.stdout)?.[1]);
+      pinecone.settle();
+      expect(pinecone.storedVectors("example")).toHaveLength(embedded);
+      expect(run.stdout).toMatch(/\? retry with exponential backoff\n +\d\.\d{3} {2}p-retry\.md/);
+      expect(run.stdout).toMatch(/^database: up in [\d.]+ ms/m);
+      expect(run.stdout).toMatch(/^vectorStore: up in [\d.]+ ms/m);
+      expect(run.stdout).toMatch(/^embedder: up in [\d.]+ ms/m);
+      expect(`${run.stdout}${run.stderr}`).not.toContain(openai.apiKey);
+      expect(`${run.stdout}${run.stderr}`).not.toContain(pinecone.apiKey);
+    } finally {
+      await Promise.all([pinecone.close(), openai.close()]);
+      await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
   });
 });
