@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Logger } from "./core/logger.js";
 import type { DatabaseOptions } from "./db/database.js";
-import { ConfigurationError } from "./errors.js";
+import { parseConfig } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
 import type { TransactionOptions } from "./repository/repositories.js";
 import type { VectorIndexOptions } from "./sync/vector-index.js";
@@ -74,10 +74,7 @@ const optionsShape = z.object({
 
 /** Checks the plain-data options at once, naming the first bad option and what it expected. */
 export function checkOptions(options: DualstoreOptions): void {
-  const result = optionsShape.safeParse(options);
-  if (result.success) return;
-  const issue = result.error.issues[0]!;
-  throw new ConfigurationError(`${issue.path.map(String).join(".")}: ${issue.message}`);
+  parseConfig(optionsShape, options);
 }
 
 export type { MigrationSource };

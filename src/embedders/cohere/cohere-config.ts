@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigurationError } from "../../errors.js";
+import { parseConfig } from "../../internal/validate.js";
 
 /** Cohere's embedding models, their native vector length, and the lengths `outputDimension` may pick. */
 export const COHERE_EMBEDDING_MODELS = {
@@ -54,12 +55,7 @@ const configSchema = z.strictObject({
  * (or the environment variable) and what was expected, never a value: it may be a secret.
  */
 export function resolveCohereConfig(config: CohereEmbedderConfig, env: NodeJS.ProcessEnv): ResolvedCohereConfig {
-  const parsed = configSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigurationError(`${["embedder", ...issue.path.map(String)].join(".")}: ${issue.message}`);
-  }
-  const options = parsed.data;
+  const options = parseConfig(configSchema, config, "embedder");
   const model = COHERE_EMBEDDING_MODELS[options.model];
   const allowed: readonly number[] | undefined = model.outputDimensions;
   if (options.outputDimension !== undefined) {

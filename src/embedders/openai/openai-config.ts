@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigurationError } from "../../errors.js";
+import { parseConfig } from "../../internal/validate.js";
 
 /** OpenAI's embedding models, their native vector length, and whether `dimensions` can shorten it. */
 export const OPENAI_EMBEDDING_MODELS = {
@@ -61,12 +62,7 @@ const configSchema = z.strictObject({
  * (or the environment variable) and what was expected, never a value: it may be a secret.
  */
 export function resolveOpenAIConfig(config: OpenAIEmbedderConfig, env: NodeJS.ProcessEnv): ResolvedOpenAIConfig {
-  const parsed = configSchema.safeParse(config);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigurationError(`${["embedder", ...issue.path.map(String)].join(".")}: ${issue.message}`);
-  }
-  const options = parsed.data;
+  const options = parseConfig(configSchema, config, "embedder");
   const model = OPENAI_EMBEDDING_MODELS[options.model];
   if (options.dimensions !== undefined) {
     if (!model.shortenable) {
