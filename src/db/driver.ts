@@ -35,6 +35,11 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** `name` quoted, and qualified by `schema` when one is pinned. */
+export function qualifiedName(schema: string | undefined, name: string): string {
+  return schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
+}
+
 /**
  * Wraps a driver adapter so that every statement it runs (queries, and BEGIN/COMMIT/ROLLBACK
  * of transactions) is reported to `onQuery`: the round trips that benchmarks and users count.

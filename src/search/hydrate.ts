@@ -1,4 +1,4 @@
-import { quoteIdentifier } from "../db/driver.js";
+import { qualifiedName, quoteIdentifier } from "../db/driver.js";
 import { Prisma, type PrismaClient } from "../db/prisma.js";
 import type { Document } from "../db/prisma.js";
 
@@ -34,12 +34,11 @@ export class Hydrator {
     private readonly prisma: PrismaClient,
     schema: string | undefined,
   ) {
-    const q = (name: string) => (schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
     const columns = Object.values(Prisma.DocumentScalarFieldEnum)
       .filter((column) => !OMITTED.has(column))
       .map((column) => (column === "indexStatus" ? `d."indexStatus"::text AS "indexStatus"` : `d.${quoteIdentifier(column)}`));
     this.sql = `SELECT k."vectorId" AS "k.vectorId", k.index AS "k.index", k.text AS "k.text", k.start AS "k.start", k."end" AS "k.end", ${columns.join(", ")}
-      FROM ${q("DocumentChunk")} k JOIN ${q("Document")} d ON d.id = k."documentId"
+      FROM ${qualifiedName(schema, "DocumentChunk")} k JOIN ${qualifiedName(schema, "Document")} d ON d.id = k."documentId"
      WHERE k."vectorId" = ANY($1::text[]) AND d."indexStatus" <> 'DELETING'
        AND ($2::boolean OR d."userId" IS NULL OR d."userId" = $3)`;
   }

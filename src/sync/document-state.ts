@@ -1,4 +1,4 @@
-import { quoteIdentifier } from "../db/driver.js";
+import { qualifiedName } from "../db/driver.js";
 import type { Prisma, PrismaClient } from "../db/prisma.js";
 
 /** A document as the sync pipeline decides on it: everything but the content. */
@@ -87,10 +87,9 @@ export class DocumentStateTable {
     private readonly prisma: PrismaClient,
     schema: string | undefined,
   ) {
-    const q = (name: string) => (schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
-    this.document = q("Document");
-    this.chunk = q("DocumentChunk");
-    this.status = q("IndexStatus");
+    this.document = qualifiedName(schema, "Document");
+    this.chunk = qualifiedName(schema, "DocumentChunk");
+    this.status = qualifiedName(schema, "IndexStatus");
   }
 
   /** The documents' sync-relevant columns, without content. */

@@ -1,4 +1,4 @@
-import { quoteIdentifier } from "../db/driver.js";
+import { qualifiedName } from "../db/driver.js";
 import type { PrismaClient, TransactionClient } from "../db/prisma.js";
 
 export type SyncJobKind = "INDEX" | "DELETE" | "PURGE";
@@ -35,9 +35,8 @@ export class JobQueue {
     private readonly prisma: PrismaClient,
     schema: string | undefined,
   ) {
-    const q = (name: string) => (schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`);
-    this.table = q("SyncJob");
-    this.statusType = q("SyncJobStatus");
+    this.table = qualifiedName(schema, "SyncJob");
+    this.statusType = qualifiedName(schema, "SyncJobStatus");
   }
 
   /** Adds jobs in `client`'s transaction (or on their own). */

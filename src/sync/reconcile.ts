@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { quoteIdentifier } from "../db/driver.js";
+import { qualifiedName } from "../db/driver.js";
 import type { PrismaClient } from "../db/prisma.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { DocumentStateTable } from "./document-state.js";
@@ -47,9 +47,8 @@ export class Reconciler {
   constructor(
     private readonly deps: { prisma: PrismaClient; schema: string | undefined; store: ManagedVectorStore; table: DocumentStateTable; queue: JobQueue; leaseMs: number },
   ) {
-    const q = (name: string) => (deps.schema === undefined ? quoteIdentifier(name) : `${quoteIdentifier(deps.schema)}.${quoteIdentifier(name)}`);
-    this.chunkTable = q("DocumentChunk");
-    this.documentTable = q("Document");
+    this.chunkTable = qualifiedName(deps.schema, "DocumentChunk");
+    this.documentTable = qualifiedName(deps.schema, "Document");
   }
 
   async run(options: ReconcileOptions = {}): Promise<ReconcileReport> {
