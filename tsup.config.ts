@@ -8,8 +8,15 @@ export default defineConfig({
   platform: "node",
   // The generated Prisma client reads import.meta.url; the CJS build needs it shimmed.
   shims: true,
+  esbuildOptions(options, { format }) {
+    // ESM has import.meta.url natively; tsup's ESM shim only defines __dirname, which nothing
+    // reads, and its unused `path` import makes the tree-shaking pass warn.
+    if (format === "esm") options.inject = options.inject?.filter((file) => !/esm_shims\.js$/.test(file));
+  },
   sourcemap: true,
   clean: true,
   splitting: false,
   treeshake: true,
+  // Class names survive bundling: error classes are named in both builds (e.name, stack traces).
+  keepNames: true,
 });

@@ -1,6 +1,6 @@
 // The published package: the build emits ESM, CommonJS and type declarations, and both module
 // systems load it and work, in a process of their own, as an app would.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
@@ -46,6 +46,35 @@ it("works when imported as an ES module", () => {
   const output = run(["--input-type=module", "-e", snippet(`import { createDualstore, ValidationError } from "dualstore";`)]);
   expect(JSON.parse(output.trim())).toEqual({ hits: 1, error: "VALIDATION" });
 });
+
+/** Prints every exported class that extends DualstoreError with its `name`, and the first stack line of one. */
+const errorNames = (load: string) => `
+${load}
+const classes = Object.entries(dualstore).filter(
+  ([, value]) => typeof value === "function" && (value === dualstore.DualstoreError || value.prototype instanceof dualstore.DualstoreError),
+);
+const stack = String(new dualstore.ValidationError("input", []).stack).split("\\n")[0];
+console.log(JSON.stringify({ classes: classes.map(([exported, value]) => ({ exported, name: value.name })), stack }));`;
+
+it.each([
+  ["CommonJS", ["-e", errorNames(`const dualstore = require("dualstore");`)]],
+  ["ESM", ["--input-type=module", "-e", errorNames(`import * as dualstore from "dualstore";`)]],
+])("names every error class in the %s build, so stack traces start with the class name", (_build, args) => {
+  const { classes, stack } = JSON.parse(run(args).trim()) as { classes: Array<{ exported: string; name: string }>; stack: string };
+  expect(classes.length).toBeGreaterThan(10);
+  for (const { exported, name } of classes) expect(name, exported).toBe(exported);
+  expect(stack).toMatch(/^ValidationError: Invalid input/);
+});
+
+it("builds without warnings", () => {
+  const build = spawnSync("npx", ["tsup", "--no-dts", "--out-dir", join(repoRoot, "node_modules", ".cache", "dualstore-build-check")], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
+  expect(build.status, build.stderr).toBe(0);
+  const warnings = `${build.stdout}\n${build.stderr}`.split("\n").filter((line) => /warn|never used/i.test(line));
+  expect(warnings).toEqual([]);
+}, 120_000);
 
 it("loads no provider SDK until one is chosen", () => {
   const output = run([
