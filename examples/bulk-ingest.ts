@@ -1,7 +1,7 @@
 // Bulk ingestion of a folder with ingestFiles: one document per text file, stored and indexed in
 // batches with progress, then a second run to show that unchanged files cost nothing.
 //
-//   npm run build && node examples/bulk-ingest.ts [folder]      (default: examples/data)
+//   npm run example:bulk [-- folder]      (default: examples/data)
 //
 // Offline: the database is PGlite in a temporary directory (removed at the end) with pgvector,
 // and the LocalEmbedder embeds. The `dualstore ingest` command is this, with a progress bar.

@@ -1,7 +1,7 @@
 // Retrieval-augmented chat, offline: PGlite in memory holds the rows and the vectors, the
 // LocalEmbedder embeds, and no language model is called.
 //
-//   npm run build && node examples/chat-with-rag.ts
+//   npm run example:chat
 //
 // A user's documents are indexed; a chat gets a user question; search (with the user's own
 // retrieval settings) finds the passages; an assistant turn grounded in them is stored with its

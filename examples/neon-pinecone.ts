@@ -4,7 +4,7 @@
 //   NEON_DATABASE_URL=postgresql://...neon.tech/neondb?sslmode=require   (or DATABASE_URL)
 //   PINECONE_API_KEY=...  PINECONE_INDEX=dualstore-example             (or PINECONE_HOST=...)
 //   OPENAI_API_KEY=...
-//   npm run build && node examples/neon-pinecone.ts
+//   npm run example:production
 //
 // With PINECONE_INDEX, a missing index is created (serverless, in PINECONE_CLOUD/PINECONE_REGION,
 // default aws/us-east-1). Without every variable it says which are missing and exits with code 0,

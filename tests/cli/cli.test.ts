@@ -1,5 +1,6 @@
-// The dualstore CLI as a user runs it: `node dist/cli.js ...` in a child process, each test on
-// its own PGlite directory, with the offline LocalEmbedder and pgvector (PGlite ships it).
+// The dualstore CLI as a user runs it: the `dualstore` bin (bin/dualstore.mjs, which loads
+// dist/cli.js) in a child process, each test on its own PGlite directory, with the offline
+// LocalEmbedder and pgvector (PGlite ships it).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -12,7 +13,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { ensureBuilt } from "../helpers/build.js";
 import { repoRoot } from "../helpers/paths.js";
 
-const CLI = join(repoRoot, "dist", "cli.js");
+const CLI = join(repoRoot, "bin", "dualstore.mjs");
 const DATA = join(repoRoot, "examples", "data");
 const OFFLINE = ["--embedder", "local", "--vector-store", "pgvector"];
 

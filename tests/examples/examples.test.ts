@@ -1,7 +1,8 @@
-// The examples as a user runs them: `node examples/<name>.ts` (Node 22 runs TypeScript
-// directly), importing "dualstore" from dist/. Each must exit 0 and print what it promises.
+// The examples as a user runs them: `npm run quickstart`, `npm run example:*` (Node 22 runs
+// TypeScript directly), importing "dualstore" from dist/. Each must exit 0, print what it
+// promises, and leave an up-to-date dist/ alone: only changed sources are worth a 20 s build.
 import { spawn } from "node:child_process";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "../helpers/build.js";
@@ -19,12 +20,16 @@ interface Run {
 /** Variables that would send an example to a real service (or a developer's own database). */
 const SERVICE_VARIABLES = ["DATABASE_URL", "NEON_DATABASE_URL", "OPENAI_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "PINECONE_INDEX", "PINECONE_HOST"];
 
-function runExample(name: string, services: Record<string, string> = {}): Promise<Run> {
+const builtAt = () => stat(join(repoRoot, "dist", "index.js")).then((info) => info.mtimeMs);
+
+/** `npm run <script>`; fails the test if it rebuilt dist/, which is current (beforeAll built it). */
+async function runExample(script: string, services: Record<string, string> = {}): Promise<Run> {
   const env = { ...process.env };
   for (const variable of SERVICE_VARIABLES) delete env[variable];
   Object.assign(env, services);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, "examples", name)], { cwd: repoRoot, env });
+  const before = await builtAt();
+  const run = await new Promise<Run>((resolve, reject) => {
+    const child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", script], { cwd: repoRoot, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -32,6 +37,8 @@ function runExample(name: string, services: Record<string, string> = {}): Promis
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+  expect(await builtAt(), `npm run ${script} rebuilt an up-to-date dist/`).toBe(before);
+  return run;
 }
 
 const dataFiles = (await readdir(join(repoRoot, "examples", "data"))).filter((file) => file.endsWith(".md"));
@@ -40,7 +47,7 @@ beforeAll(() => ensureBuilt(), 300_000);
 
 describe("examples", () => {
   it("quickstart indexes the README files and answers searches", async () => {
-    const run = await runExample("quickstart.ts");
+    const run = await runExample("quickstart");
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Indexed \d+ documents into \d+ chunks/m);
     expect(run.stdout).toMatch(/\? retry a failed promise with exponential backoff\n +\d\.\d{3} {2}p-retry/);
@@ -48,7 +55,7 @@ describe("examples", () => {
   });
 
   it("chat-with-rag stores a grounded assistant turn and a sources artifact linked to it", async () => {
-    const run = await runExample("chat-with-rag.ts");
+    const run = await runExample("example:chat");
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("user:\nHow do I retry a failed promise with exponential backoff?");
     expect(run.stdout).toMatch(/assistant \(extractive-demo, \d+ tokens, \d+ ms\):\nFrom your documents:\n- .*exponential backoff.* \[1\]/);
@@ -57,7 +64,7 @@ describe("examples", () => {
   });
 
   it("bulk-ingest ingests the folder with progress, then finds it unchanged on a second run", async () => {
-    const run = await runExample("bulk-ingest.ts");
+    const run = await runExample("example:bulk");
     expect(run.code, run.stderr).toBe(0);
     const n = dataFiles.length;
     expect(run.stdout).toContain(`  index: ${n}/${n}`);
@@ -67,7 +74,7 @@ describe("examples", () => {
   });
 
   it("neon-pinecone without keys names the missing variables, says skipped and exits 0", async () => {
-    const run = await runExample("neon-pinecone.ts");
+    const run = await runExample("example:production");
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(
       "Missing environment variables: NEON_DATABASE_URL (or DATABASE_URL), PINECONE_API_KEY, PINECONE_INDEX (or PINECONE_HOST), OPENAI_API_KEY.",
@@ -86,7 +93,7 @@ describe("examples", () => {
     const url = new URL(TEST_DATABASE_URL);
     url.searchParams.set("schema", schema);
     try {
-      const run = await runExample("neon-pinecone.ts", {
+      const run = await runExample("example:production", {
         DATABASE_URL: url.toString(),
         PINECONE_API_KEY: pinecone.apiKey,
         PINECONE_HOST: pinecone.indexHost("example"),
