@@ -25,7 +25,7 @@ import type { SyncStats } from "./sync/job-queue.js";
 import type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 import type { IndexDocumentsFilter, IndexDocumentsOptions, IndexDocumentsResult } from "./sync/sync-engine.js";
 import type { DrainOptions, DrainResult, WorkerOptions } from "./sync/worker.js";
-import { openVectorIndex, type VectorIndex } from "./sync/vector-index.js";
+import { checkVectorIndexOptions, openVectorIndex, type VectorIndex } from "./sync/vector-index.js";
 
 /** What the index half of dualstore offers, for one user or for the whole store. */
 interface IndexOperations {
@@ -115,6 +115,8 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
   const logger: Logger = redactingLogger(options.logger ?? silentLogger);
   const migrations: readonly MigrationSource[] = options.migrationsDir ? readMigrationsDir(options.migrationsDir) : bundledMigrations;
   const transactionOptions = options.transactions ?? {};
+  // A missing key or bad provider option fails now, not after the database was opened and migrated.
+  if (options.vectorStore !== null) checkVectorIndexOptions({ ...options, vectorStore: options.vectorStore }, env);
 
   const database = await openDatabase(options.database ?? {}, { env, logger });
   const { prisma } = database;
@@ -127,6 +129,8 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     await database.close();
   };
   const runMigrations = async (migrateOptions: { lockTimeoutMs?: number } = {}) => {
+    // An unreachable server is a connection failure, said as one, not a failed migration.
+    await database.verify();
     const result = await migrate(prisma, { ...migrateOptions, migrations, schema: database.schema, logger });
     if (result.applied.length > 0) logger.info("applied migrations", { applied: result.applied });
     return result;

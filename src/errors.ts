@@ -10,6 +10,8 @@ export type DualstoreErrorCode =
   | "CONFLICT"
   | "FORBIDDEN"
   | "DATABASE"
+  | "CONNECTION_FAILED"
+  | "DATABASE_LOCKED"
   | "MIGRATION_CHECKSUM_MISMATCH"
   | "MIGRATION_FAILED"
   | "MIGRATION_PREVIOUSLY_FAILED"
@@ -96,6 +98,39 @@ export class PermissionError extends DualstoreError {
 export class DatabaseError extends DualstoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("DATABASE", message, options);
+  }
+}
+
+/**
+ * The database server could not be reached or refused the connection (down, wrong host or port,
+ * unknown database or role, bad password). `target` is where dualstore tried, as host:port or
+ * socket path, without credentials.
+ */
+export class ConnectionError extends DualstoreError {
+  readonly target: string;
+
+  constructor(target: string, reason: string, options?: { cause?: unknown }) {
+    super("CONNECTION_FAILED", `Cannot connect to the database at ${target}: ${reason}`, options);
+    this.target = target;
+  }
+}
+
+/**
+ * An on-disk PGlite database is open in another live process that does not share it. PGlite is
+ * one process's database: a second process writing the same directory would lose data.
+ */
+export class DatabaseLockedError extends DualstoreError {
+  readonly dataDir: string;
+  readonly holderPid: number;
+
+  constructor(dataDir: string, holder: { pid: number; hostname: string }, fix: string) {
+    super(
+      "DATABASE_LOCKED",
+      `The PGlite database in ${dataDir} is open in another process (pid ${holder.pid} on ${holder.hostname}), ` +
+        `and PGlite is a one-process database. ${fix}`,
+    );
+    this.dataDir = dataDir;
+    this.holderPid = holder.pid;
   }
 }
 

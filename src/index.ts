@@ -16,6 +16,8 @@ export {
   ConflictError,
   PermissionError,
   DatabaseError,
+  ConnectionError,
+  DatabaseLockedError,
   MigrationError,
   ProviderError,
   DimensionMismatchError,

@@ -40,10 +40,16 @@ export interface Database {
   readonly location: string;
   /** The PGlite instance, when the driver is PGlite. */
   readonly pglite: PGlite | undefined;
+  /** Opens one connection, so an unreachable server fails now as a ConnectionError naming it. */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
 
 const NEON_HOST = /\.neon\.(tech|build)$/i;
+
+const PERCENT_ENCODE_HINT =
+  "If the user name or password holds any of : / ? # [ ] @ % or a space, percent-encode it " +
+  "(encodeURIComponent(password)): postgres://user:p%2Fss@host:5432/db";
 
 export async function openDatabase(options: DatabaseOptions, context: { env: NodeJS.ProcessEnv; logger: Logger }): Promise<Database> {
   if (options.prisma) {
@@ -56,6 +62,7 @@ export async function openDatabase(options: DatabaseOptions, context: { env: Nod
       schema: options.schema,
       location: "existing PrismaClient",
       pglite: undefined,
+      verify: async () => {},
       close: async () => {},
     };
   }
@@ -69,6 +76,7 @@ export async function openDatabase(options: DatabaseOptions, context: { env: Nod
     schema: connection.schema,
     location: connection.location,
     pglite: "pglite" in connection ? (connection.pglite as PGlite) : undefined,
+    verify: () => connection.verify(),
     close: async () => {
       try {
         await prisma.$disconnect();
@@ -127,7 +135,13 @@ export function parseDatabaseUrl(url: string | undefined, driver?: DatabaseOptio
       parsed = new URL(url);
     } catch {
       // The URL parser's error holds the input, password included: it is not kept as a cause.
-      throw new ConfigurationError("database.url: not a valid postgres:// URL");
+      throw new ConfigurationError(`database.url: not a valid postgres:// URL. ${PERCENT_ENCODE_HINT}`);
+    }
+    // A "/", "?" or "#" in a password ends the host part early: the URL still parses, but with a
+    // piece of the password as its host, and the real "user@host" left in the path or query.
+    // Nothing of the URL is quoted back: any part of it may be a piece of the password.
+    if ((parsed.pathname + parsed.search + parsed.hash).includes("@")) {
+      throw new ConfigurationError(`database.url: malformed postgres:// URL: an "@" follows the host. ${PERCENT_ENCODE_HINT}`);
     }
     const schema = parsed.searchParams.get("schema") ?? undefined;
     parsed.searchParams.delete("schema");

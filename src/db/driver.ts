@@ -10,6 +10,8 @@ export interface DriverConnection {
   readonly schema: string | undefined;
   /** Where the data lives, fit for display (no password). */
   readonly location: string;
+  /** Opens one connection and gives it back, so an unreachable server fails here, as a ConnectionError. */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
 

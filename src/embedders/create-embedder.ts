@@ -1,9 +1,9 @@
 import type { Logger } from "../core/logger.js";
 import { ConfigurationError } from "../errors.js";
-import type { CohereEmbedderConfig } from "./cohere/cohere-config.js";
+import { resolveCohereConfig, type CohereEmbedderConfig } from "./cohere/cohere-config.js";
 import type { Embedder } from "./embedder.js";
 import { LocalEmbedder, type LocalEmbedderOptions } from "./local/local-embedder.js";
-import type { OpenAIEmbedderConfig } from "./openai/openai-config.js";
+import { resolveOpenAIConfig, type OpenAIEmbedderConfig } from "./openai/openai-config.js";
 
 /** Which embedder to use: a built-in provider by name with its options, or any Embedder object. */
 export type EmbedderConfig =
@@ -19,6 +19,35 @@ export interface EmbedderContext {
 
 function isEmbedder(value: unknown): value is Embedder {
   return typeof value === "object" && value !== null && typeof (value as Embedder).embedDocuments === "function";
+}
+
+/**
+ * Checks the configuration of the embedder createEmbedder would build, without loading its SDK
+ * or calling it: a missing key fails before the database is even opened.
+ */
+export function checkEmbedderConfig(config: EmbedderConfig | undefined, env: NodeJS.ProcessEnv): void {
+  if (isEmbedder(config)) return;
+  if (config === undefined) {
+    if (env.OPENAI_API_KEY) checkEmbedderConfig({ provider: "openai" }, env);
+    else if (env.COHERE_API_KEY) checkEmbedderConfig({ provider: "cohere" }, env);
+    return;
+  }
+  switch (config.provider) {
+    case "local":
+      return;
+    case "openai": {
+      const { provider: _provider, ...options } = config;
+      resolveOpenAIConfig(options, env);
+      return;
+    }
+    case "cohere": {
+      const { provider: _provider, ...options } = config;
+      resolveCohereConfig(options, env);
+      return;
+    }
+    default:
+      throw new ConfigurationError(`embedder.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
+  }
 }
 
 /**

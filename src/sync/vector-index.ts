@@ -6,12 +6,12 @@ import { redact } from "../core/redact.js";
 import type { RetryPolicy } from "../core/retry.js";
 import type { Database } from "../db/database.js";
 import type { TransactionClient } from "../db/prisma.js";
-import { createEmbedder, type EmbedderConfig } from "../embedders/create-embedder.js";
+import { checkEmbedderConfig, createEmbedder, type EmbedderConfig } from "../embedders/create-embedder.js";
 import { ManagedEmbedder } from "../embedders/managed-embedder.js";
 import type { DocumentSync, SyncMode } from "../repository/hooks.js";
 import { Hydrator } from "../search/hydrate.js";
 import { search, type SearchHit, type SearchOptions } from "../search/search.js";
-import { createVectorStore, type VectorStoreConfig } from "../vector-stores/create-vector-store.js";
+import { checkVectorStoreConfig, createVectorStore, type VectorStoreConfig } from "../vector-stores/create-vector-store.js";
 import { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import { Deleter } from "./deleter.js";
 import { DocumentStateTable } from "./document-state.js";
@@ -63,6 +63,12 @@ export interface VectorIndex {
   reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
   health(): Promise<{ vectorStore: ComponentHealth; embedder: ComponentHealth }>;
   close(): Promise<void>;
+}
+
+/** Checks every provider's configuration (keys included) without loading an SDK or opening anything. */
+export function checkVectorIndexOptions(options: VectorIndexOptions, env: NodeJS.ProcessEnv): void {
+  checkEmbedderConfig(options.embedder, env);
+  checkVectorStoreConfig(options.vectorStore, env);
 }
 
 export async function openVectorIndex(

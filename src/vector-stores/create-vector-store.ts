@@ -2,10 +2,10 @@ import type { Logger } from "../core/logger.js";
 import type { Database } from "../db/database.js";
 import { fromPrismaError } from "../db/prisma-errors.js";
 import { ConfigurationError } from "../errors.js";
-import type { LanceDbVectorStoreConfig } from "./lancedb/lancedb-config.js";
+import { checkLanceDbConfig, type LanceDbVectorStoreConfig } from "./lancedb/lancedb-config.js";
 import { MemoryVectorStore } from "./memory/memory-vector-store.js";
 import { PgVectorStore, type PgVectorStoreOptions } from "./pgvector/pgvector-vector-store.js";
-import type { PineconeVectorStoreConfig } from "./pinecone/pinecone-config.js";
+import { parsePineconeConfig, type PineconeVectorStoreConfig } from "./pinecone/pinecone-config.js";
 import type { VectorStore } from "./vector-store.js";
 
 /** Which vector store to use: a built-in provider by name with its options, or any VectorStore object. */
@@ -24,6 +24,35 @@ export interface VectorStoreContext {
 
 function isVectorStore(value: unknown): value is VectorStore {
   return typeof value === "object" && value !== null && typeof (value as VectorStore).upsert === "function";
+}
+
+/**
+ * Checks the configuration of the store createVectorStore would build, without loading its SDK
+ * or connecting: a missing key fails before the database is even opened.
+ */
+export function checkVectorStoreConfig(config: VectorStoreConfig | undefined, env: NodeJS.ProcessEnv): void {
+  if (isVectorStore(config)) return;
+  if (config === undefined) {
+    if (env.PINECONE_API_KEY) checkVectorStoreConfig({ provider: "pinecone" }, env);
+    return;
+  }
+  switch (config.provider) {
+    case "pinecone": {
+      const { provider: _provider, ...options } = config;
+      parsePineconeConfig(options, env);
+      return;
+    }
+    case "lancedb": {
+      const { provider: _provider, ...options } = config;
+      checkLanceDbConfig(options, env);
+      return;
+    }
+    case "memory":
+    case "pgvector":
+      return;
+    default:
+      throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
+  }
 }
 
 /**

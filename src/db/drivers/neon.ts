@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
+import { connectionTarget, toConnectionError } from "../connection-errors.js";
 import { searchPathOptions, type DriverConnection } from "../driver.js";
 
 /**
@@ -63,6 +64,17 @@ export async function openNeon(options: NeonDriverOptions): Promise<DriverConnec
     },
     schema,
     location: redactUrl(options.url) + (schema ? ` (schema ${schema})` : ""),
+    verify: async () => {
+      const client = new ConfiguredClient({ connectionString: options.url });
+      // The client reports a lost connection as an 'error' event too; the rejection below is the report.
+      client.on("error", () => {});
+      try {
+        await client.connect();
+      } catch (error) {
+        throw toConnectionError(error, connectionTarget(options.url));
+      }
+      await client.end();
+    },
     close: async () => {
       await Promise.all(opened.map((dispose) => dispose()));
     },

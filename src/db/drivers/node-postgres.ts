@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
+import { connectionTarget, toConnectionError } from "../connection-errors.js";
 import { searchPathOptions, type DriverConnection } from "../driver.js";
 
 export interface NodePostgresDriverOptions {
@@ -26,6 +27,12 @@ export async function openNodePostgres(options: NodePostgresDriverOptions): Prom
     adapter: new PrismaPg(pool, schema === undefined ? {} : { schema }),
     schema,
     location: redactUrl(options.url) + (schema ? ` (schema ${schema})` : ""),
+    verify: async () => {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw toConnectionError(error, connectionTarget(options.url));
+      });
+      client.release();
+    },
     close: () => pool.end(),
   };
 }

@@ -26,6 +26,7 @@ export async function openPglite(options: PgliteDriverOptions): Promise<DriverCo
     schema: undefined,
     location: options.instance ? "pglite (instance)" : options.dataDir ? `pglite:${options.dataDir}` : "pglite (memory)",
     pglite,
+    verify: async () => {},
     close: async () => {
       if (owned && !pglite.closed) await pglite.close();
     },

@@ -3,7 +3,7 @@ import { ClosedError, ConfigurationError, DimensionMismatchError, DualstoreError
 import { importOptional } from "../../internal/optional-import.js";
 import { checkFilter } from "../filter.js";
 import type { VectorMatch, VectorMetadata, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
-import type { LanceDbVectorStoreConfig } from "./lancedb-config.js";
+import { checkLanceDbConfig, type LanceDbVectorStoreConfig } from "./lancedb-config.js";
 import { and, filterPredicate, filterTerms, inNamespace, sqlString, withPrefix } from "./lancedb-sql.js";
 
 // The slice of @lancedb/lancedb this store uses, declared here so the SDK's types stay out of dualstore's.
@@ -78,7 +78,6 @@ export interface LanceDbVectorStoreSettings {
 
 /** One column keys a row, so LanceDB can treat it as the (single-column) primary key of its merges. */
 const KEY = "record_key";
-const TABLE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 // Type ids of the Arrow format (Schema.fbs), which LanceDB's schema reader accepts as plain data.
 const ARROW_LIST = 12;
 const ARROW_FIXED_SIZE_LIST = 16;
@@ -302,22 +301,13 @@ export async function createLanceDbVectorStore(
   config: LanceDbVectorStoreConfig,
   context: { env: NodeJS.ProcessEnv; logger: Logger },
 ): Promise<LanceDbVectorStore> {
-  if (typeof config.uri !== "string" || config.uri.trim() === "") {
-    throw new ConfigurationError('vectorStore.uri: required, a local directory (e.g. "./vectors") or a LanceDB URI such as "db://my-database"');
-  }
-  if (config.table !== undefined && !TABLE_NAME.test(config.table)) {
-    throw new ConfigurationError(`vectorStore.table: invalid name ${JSON.stringify(config.table)}; use 1 to 128 letters, digits, "_" or "-"`);
-  }
-  let connectOptions: LanceDbConnectOptions;
-  if (config.uri.startsWith("db://")) {
-    const apiKey = config.apiKey ?? context.env.LANCEDB_API_KEY;
-    if (!apiKey) throw new ConfigurationError("vectorStore.apiKey: LanceDB Cloud (db://) needs an API key; pass apiKey or set LANCEDB_API_KEY");
-    // Retries off in LanceDB's HTTP client: dualstore's retry policy is the only one.
-    connectOptions = { apiKey, region: config.region, clientConfig: { retryConfig: { retries: 0, connectRetries: 0, readRetries: 0 } } };
-  } else {
-    // Every read checks for commits from other processes (a cheap manifest lookup): "strong" consistency.
-    connectOptions = { readConsistencyInterval: 0 };
-  }
+  const { apiKey } = checkLanceDbConfig(config, context.env);
+  // Retries off in LanceDB's HTTP client: dualstore's retry policy is the only one. Locally,
+  // every read checks for commits from other processes (a cheap manifest lookup): "strong" consistency.
+  const connectOptions: LanceDbConnectOptions =
+    apiKey === undefined
+      ? { readConsistencyInterval: 0 }
+      : { apiKey, region: config.region, clientConfig: { retryConfig: { retries: 0, connectRetries: 0, readRetries: 0 } } };
   const lancedb: LanceDbModule = await importOptional("@lancedb/lancedb", () => import("@lancedb/lancedb"), 'vectorStore (provider "lancedb")');
   return new LanceDbVectorStore(lancedb, { uri: config.uri, table: config.table, connectOptions }, context.logger);
 }
