@@ -44,6 +44,7 @@ const optionsShape = z.object({
       driver: z.enum(["pglite", "node-postgres", "neon"]).optional(),
       schema: z.string().min(1).max(63).optional(),
       poolSize: z.number().int().min(1).max(1_000).optional(),
+      share: z.boolean().optional(),
     })
     .loose()
     .optional(),

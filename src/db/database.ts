@@ -18,8 +18,14 @@ export interface DatabaseOptions {
   driver?: "pglite" | "node-postgres" | "neon";
   /** PostgreSQL schema for every table dualstore reads and writes. Default: the URL's `schema`, else the server's search_path. */
   schema?: string;
-  /** Largest number of pooled connections (node-postgres, Neon). Default 10. */
+  /** Largest number of pooled connections (node-postgres, Neon, a shared PGlite). Default 10. */
   poolSize?: number;
+  /**
+   * PGlite on disk is one process's database. With `share` (the default), the first process to
+   * open a directory serves it on a private Unix socket, and other dualstore processes opening
+   * the same directory use it through that socket. `false`: they fail with DATABASE_LOCKED instead.
+   */
+  share?: boolean;
   /** An existing Prisma client generated from dualstore's schema; dualstore uses it and leaves it open. */
   prisma?: PrismaClient;
   /** An existing PGlite instance (opened with the pgvector extension if you want the pgvector store). */
@@ -92,16 +98,17 @@ async function openDriver(options: DatabaseOptions, context: { env: NodeJS.Proce
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new ConfigurationError(`database.poolSize: expected a positive integer, got ${String(options.poolSize)}`);
   }
+  const share = options.share ?? true;
   if (options.pglite) {
     const { openPglite } = await import("./drivers/pglite.js");
-    return openPglite({ dataDir: undefined, instance: options.pglite });
+    return openPglite({ dataDir: undefined, instance: options.pglite, share, poolSize, logger: context.logger });
   }
   const url = options.url ?? (options.driver === "pglite" ? undefined : context.env.DATABASE_URL);
   const target = parseDatabaseUrl(url, options.driver);
   if (target.kind === "pglite") {
     if (options.schema !== undefined) throw new ConfigurationError("database.schema: PGlite databases use one schema; leave it unset");
     const { openPglite } = await import("./drivers/pglite.js");
-    return openPglite({ dataDir: target.dataDir });
+    return openPglite({ dataDir: target.dataDir, share, poolSize, logger: context.logger });
   }
   if (options.schema !== undefined && target.schema !== undefined && options.schema !== target.schema) {
     throw new ConfigurationError(`database.schema: "${options.schema}" contradicts the URL's schema parameter "${target.schema}"`);

@@ -1,34 +1,138 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import type { PGlite } from "@electric-sql/pglite";
+import type { Logger } from "../../core/logger.js";
+import { ConnectionError, DatabaseLockedError } from "../../errors.js";
 import type { DriverConnection } from "../driver.js";
+import { DataDirLock, isAlive, type LockRecord } from "../pglite/data-dir-lock.js";
+import { servePglite, type PgliteServer } from "../pglite/pglite-server.js";
 
 export interface PgliteDriverOptions {
   /** A directory to persist the database in; absent means in memory. */
   readonly dataDir: string | undefined;
   /** An already open PGlite instance to use instead (dualstore will not close it). */
   readonly instance?: PGlite | undefined;
+  /** Serve an on-disk database to other processes that open the same directory. */
+  readonly share: boolean;
+  /** Pooled connections when this process uses another process's shared database. */
+  readonly poolSize: number;
+  readonly logger: Logger;
 }
+
+/** How long to wait for a holder that is still opening the database before it serves it. */
+const STARTING_WAIT_MS = 60_000;
+/** A serving holder whose socket refuses this long is gone (its pid now belongs to another process). */
+const REFUSED_GRACE_MS = 5_000;
+const POLL_MS = 100;
 
 /**
  * PGlite: PostgreSQL compiled to WebAssembly, in this process. The embedded default. It is
  * opened with the pgvector extension available, so the pgvector store needs nothing else.
+ *
+ * On disk, PGlite is one process's database. The first process to open a directory locks it
+ * and (unless `share` is false) serves it on a private Unix socket; a second process opening
+ * the same directory connects through that socket with node-postgres, transparently. A holder
+ * that shares nothing makes the second process fail with DATABASE_LOCKED; the lock of a
+ * process that died is taken over.
  */
-export async function openPglite(options: PgliteDriverOptions): Promise<DriverConnection & { readonly pglite: PGlite }> {
-  const [{ PGlite }, { vector }, { PrismaPGlite }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("@electric-sql/pglite-pgvector"),
-    import("pglite-prisma-adapter"),
-  ]);
-  const pglite = options.instance ?? (await PGlite.create(options.dataDir, { extensions: { vector } }));
-  const owned = options.instance === undefined;
-  return {
-    driver: "pglite",
-    adapter: new PrismaPGlite(pglite),
-    schema: undefined,
-    location: options.instance ? "pglite (instance)" : options.dataDir ? `pglite:${options.dataDir}` : "pglite (memory)",
-    pglite,
-    verify: async () => {},
-    close: async () => {
+export async function openPglite(options: PgliteDriverOptions): Promise<DriverConnection & { readonly pglite?: PGlite }> {
+  if (options.instance !== undefined || options.dataDir === undefined) {
+    const pglite = options.instance ?? (await createPglite(undefined));
+    const owned = options.instance === undefined;
+    return inProcess(pglite, options.instance ? "pglite (instance)" : "pglite (memory)", async () => {
       if (owned && !pglite.closed) await pglite.close();
-    },
-  };
+    });
+  }
+  const dataDir = resolve(options.dataDir);
+  const startedWaiting = Date.now();
+  let refused: { token: string; since: number } | undefined;
+  for (;;) {
+    const attempt = await DataDirLock.acquire(dataDir);
+    if (attempt.acquired) return holdDirectory(dataDir, attempt.lock, options);
+    const { holder } = attempt;
+    if (holder.state === "exclusive") throw lockedBy(dataDir, holder);
+    if (holder.state === "serving" && holder.socketDir !== undefined) {
+      try {
+        return await connectThrough(dataDir, holder, holder.socketDir, options);
+      } catch (error) {
+        if (!(error instanceof ConnectionError && socketGone(error.cause))) throw error;
+        if (refused?.token !== holder.token) refused = { token: holder.token, since: Date.now() };
+        if (Date.now() - refused.since > REFUSED_GRACE_MS && isAlive(holder)) await DataDirLock.breakStale(dataDir, holder);
+      }
+    } else if (Date.now() - startedWaiting > STARTING_WAIT_MS) {
+      throw lockedBy(dataDir, holder);
+    }
+    await delay(POLL_MS);
+  }
+}
+
+/** This process holds the directory: opens PGlite on it and serves it to others. */
+async function holdDirectory(dataDir: string, lock: DataDirLock, options: PgliteDriverOptions): Promise<DriverConnection & { readonly pglite: PGlite }> {
+  let pglite: PGlite | undefined;
+  let server: PgliteServer | undefined;
+  try {
+    pglite = await createPglite(dataDir);
+    // Node serves a path on Windows as a named pipe, which node-postgres cannot connect to.
+    if (options.share && process.platform !== "win32") {
+      server = await servePglite(pglite, await mkdtemp(join(tmpdir(), "dualstore-")), options.logger);
+      await lock.update({ state: "serving", socketDir: server.socketDir });
+    } else {
+      await lock.update({ state: "exclusive", socketDir: undefined });
+    }
+  } catch (error) {
+    await server?.close();
+    await pglite?.close();
+    await lock.release();
+    throw error;
+  }
+  const opened = pglite;
+  return inProcess(opened, `pglite:${dataDir}`, async () => {
+    try {
+      await server?.close();
+      if (!opened.closed) await opened.close();
+    } finally {
+      await lock.release();
+    }
+  });
+}
+
+/** Another process holds the directory and serves it: node-postgres over its socket. */
+async function connectThrough(dataDir: string, holder: LockRecord, socketDir: string, options: PgliteDriverOptions): Promise<DriverConnection> {
+  const { openNodePostgres } = await import("./node-postgres.js");
+  const url = `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`;
+  const connection = await openNodePostgres({ url, schema: undefined, poolSize: options.poolSize, logger: options.logger });
+  try {
+    await connection.verify();
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+  return { ...connection, location: `pglite:${dataDir} (shared by pid ${holder.pid})` };
+}
+
+async function createPglite(dataDir: string | undefined): Promise<PGlite> {
+  const [{ PGlite }, { vector }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-pgvector")]);
+  return PGlite.create(dataDir, { extensions: { vector } });
+}
+
+async function inProcess(pglite: PGlite, location: string, close: () => Promise<void>): Promise<DriverConnection & { readonly pglite: PGlite }> {
+  const { PrismaPGlite } = await import("pglite-prisma-adapter");
+  return { driver: "pglite", adapter: new PrismaPGlite(pglite), schema: undefined, location, pglite, verify: async () => {}, close };
+}
+
+function lockedBy(dataDir: string, holder: LockRecord): DatabaseLockedError {
+  const fix =
+    holder.state === "starting"
+      ? `It has not finished opening it in ${STARTING_WAIT_MS / 1_000} s. Wait for it, or stop it.`
+      : "That process does not share it (database.share: false, or a platform without Unix sockets). " +
+        "Stop it first, or use a PostgreSQL server (a postgres:// database URL) for work in several processes.";
+  return new DatabaseLockedError(dataDir, holder, fix);
+}
+
+/** The holder's socket is not there (ENOENT) or nobody listens on it (ECONNREFUSED): it is closing, or gone. */
+function socketGone(cause: unknown): boolean {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined;
+  return code === "ENOENT" || code === "ECONNREFUSED";
 }
