@@ -50,7 +50,11 @@ export interface SyncQueue {
   enqueue(documentIds: readonly string[], kind?: "index" | "delete"): Promise<void>;
   /** Runs every due job now, in this process; see {@link DrainOptions}. */
   drain(options?: DrainOptions): Promise<DrainResult>;
-  /** Runs jobs until `options.signal` aborts. Any number of workers, in any number of processes, may run at once. */
+  /**
+   * Runs jobs until `options.signal` aborts. On PostgreSQL any number of workers, in any number
+   * of processes, may run at once. An on-disk PGlite is one process's database: other processes
+   * use it through the process that opened it first, while that process runs.
+   */
   runWorker(options?: WorkerOptions): Promise<DrainResult>;
   /** Pending, running, retrying and dead jobs, the sync lag and the failure rate (ADR-002's monitoring figures). */
   stats(): Promise<SyncStats>;
@@ -74,7 +78,13 @@ export interface Dualstore extends Repositories, IndexOperations {
   /** The Prisma client dualstore works through, for queries the repositories do not cover. */
   readonly prisma: PrismaClient;
   /** Which driver the database was opened with, and where it lives (no secrets). */
-  readonly database: { readonly driver: Database["driver"]; readonly location: string; readonly schema: string | undefined };
+  readonly database: {
+    readonly driver: Database["driver"];
+    readonly location: string;
+    readonly schema: string | undefined;
+    /** Set when the database is an on-disk PGlite that another process holds and shares with this one. */
+    readonly holder: Database["holder"];
+  };
   /** The vector store in use (undefined with `vectorStore: null`), for direct reads such as listing ids. */
   readonly vectorStore: VectorStore | undefined;
   /** The embedder in use (undefined with `vectorStore: null`). */
@@ -184,7 +194,7 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     ...repositoriesFor(null),
     ...indexOperations(null),
     prisma,
-    database: { driver: database.driver, location: database.location, schema: database.schema },
+    database: { driver: database.driver, location: database.location, schema: database.schema, holder: database.holder },
     vectorStore: index?.store.inner,
     embedder: index?.embedder.inner,
     as(userId) {

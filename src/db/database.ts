@@ -1,7 +1,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "../core/logger.js";
 import { ConfigurationError } from "../errors.js";
-import { instrumentAdapter, type DatabaseDriverName, type DriverConnection, type QueryEvent } from "./driver.js";
+import { instrumentAdapter, type DatabaseDriverName, type DriverConnection, type QueryEvent, type SharedDatabaseHolder } from "./driver.js";
 import type { NeonSettings } from "./drivers/neon.js";
 import { PrismaClient } from "./prisma.js";
 
@@ -46,6 +46,8 @@ export interface Database {
   readonly location: string;
   /** The PGlite instance, when the driver is PGlite. */
   readonly pglite: PGlite | undefined;
+  /** Set when this is an on-disk PGlite another process holds: see SharedDatabaseHolder. */
+  readonly holder: SharedDatabaseHolder | undefined;
   /** Opens one connection, so an unreachable server fails now as a ConnectionError naming it. */
   verify(): Promise<void>;
   close(): Promise<void>;
@@ -68,6 +70,7 @@ export async function openDatabase(options: DatabaseOptions, context: { env: Nod
       schema: options.schema,
       location: "existing PrismaClient",
       pglite: undefined,
+      holder: undefined,
       verify: async () => {},
       close: async () => {},
     };
@@ -82,6 +85,7 @@ export async function openDatabase(options: DatabaseOptions, context: { env: Nod
     schema: connection.schema,
     location: connection.location,
     pglite: "pglite" in connection ? (connection.pglite as PGlite) : undefined,
+    holder: connection.holder,
     verify: () => connection.verify(),
     close: async () => {
       try {

@@ -10,9 +10,21 @@ export interface DriverConnection {
   readonly schema: string | undefined;
   /** Where the data lives, fit for display (no password). */
   readonly location: string;
+  /** Set when the database is an on-disk PGlite that another process holds and shares with this one. */
+  readonly holder?: SharedDatabaseHolder | undefined;
   /** Opens one connection and gives it back, so an unreachable server fails here, as a ConnectionError. */
   verify(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The process that holds an on-disk PGlite this process uses through it. */
+export interface SharedDatabaseHolder {
+  readonly pid: number;
+  /**
+   * Aborts when that process closes the database or exits: this process can no longer reach it,
+   * and should close and open it again (it may then hold it itself).
+   */
+  readonly gone: AbortSignal;
 }
 
 export interface QueryEvent {

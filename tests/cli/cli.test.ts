@@ -281,6 +281,64 @@ describe("dualstore CLI", () => {
     expect(asPublic.hits.some((hit) => hit.tags.includes("ada"))).toBe(false);
   });
 
+  it("worker running while ingest --enqueue writes the same default PGlite directory: the worker indexes it and nothing is lost", async () => {
+    const db = join(await tempDir(), "db");
+    expect((await cliOn(db, ["migrate"])).code).toBe(0);
+
+    let ingest: Promise<Run> | undefined;
+    let stopped = false;
+    const worker = cliOn(db, ["worker", "--poll-ms", "100", "--json"], {
+      watch: (stderr, child) => {
+        // The worker holds the directory; ingest, a second process, works through it.
+        ingest ??= /worker started/.test(stderr) ? cliOn(db, ["ingest", DATA, "--user", "ada@example.com", "--enqueue", "--json"]) : undefined;
+        if (!stopped && new RegExp(`queue: 0 pending, 0 running, 0 dead, ${dataFiles.length} done`).test(stderr)) {
+          stopped = true;
+          child.kill("SIGTERM");
+        }
+      },
+    });
+    const workerRun = await worker;
+    expect(workerRun.code, workerRun.stderr).toBe(0);
+    expect(json<{ done: number; dead: number }>(workerRun)).toMatchObject({ done: dataFiles.length, dead: 0 });
+    const ingested = await ingest!;
+    expect(ingested.code, ingested.stderr).toBe(0);
+    expect(json<IngestSummary & { enqueued: number }>(ingested)).toMatchObject({ created: dataFiles.length, enqueued: dataFiles.length });
+
+    // After the worker stopped, everything is still there: the user, the documents, the jobs done.
+    const status = json<{ sync: { pending: number; done: number } }>(await cliOn(db, ["status", "--json"]));
+    expect(status.sync).toMatchObject({ pending: 0, done: dataFiles.length });
+    const again = json<IngestSummary>(await cliOn(db, ["ingest", DATA, "--user", "ada@example.com", "--enqueue", "--json"]));
+    expect(again).toMatchObject({ created: 0, unchanged: dataFiles.length });
+    const { hits } = json<{ hits: unknown[] }>(await cliOn(db, ["search", "websocket server broadcast", "--user", "ada@example.com", "--min-score", "0.05", "--json"]));
+    expect(hits.length).toBeGreaterThan(0);
+  }, 180_000);
+
+  it("a worker using another process's PGlite opens the database again when that process stops, and goes on working", async () => {
+    const db = join(await tempDir(), "db");
+    // The holder: a library process (tests/fixtures/pglite-process.ts) that opened the directory first.
+    const holder = spawn(process.execPath, ["--import", "./bench/hooks.ts", "tests/fixtures/pglite-process.ts", db], { cwd: repoRoot });
+    await new Promise<void>((resolve) => holder.stdout.on("data", (chunk: Buffer) => chunk.toString().includes('"open"') && resolve()));
+
+    let ingest: Promise<Run> | undefined;
+    let stopped = false;
+    const worker = await cliOn(db, ["worker", "--poll-ms", "100", "--json"], {
+      watch: (stderr, child) => {
+        if (/using the database through pid/.test(stderr) && holder.exitCode === null && !holder.stdin.writableEnded) holder.stdin.end("close\n");
+        if (/has stopped: opening it again/.test(stderr)) {
+          ingest ??= cliOn(db, ["ingest", DATA, "--enqueue", "--json"]);
+        }
+        if (!stopped && ingest && new RegExp(`queue: 0 pending, 0 running, 0 dead, ${dataFiles.length} done`).test(stderr)) {
+          stopped = true;
+          child.kill("SIGTERM");
+        }
+      },
+    });
+    expect(worker.code, worker.stderr).toBe(0);
+    expect(worker.stderr).toContain(`using the database through pid ${holder.pid}`);
+    expect(json<{ done: number }>(worker).done).toBe(dataFiles.length);
+    expect((await ingest!).code).toBe(0);
+  }, 180_000);
+
   describe("secrets passed through the environment", () => {
     const key = `sk-test-${randomBytes(16).toString("hex")}`;
     let server: Server;

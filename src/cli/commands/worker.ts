@@ -13,9 +13,16 @@ export const workerCommand: Command = {
     "  --concurrency <n>      batches processed in parallel, 1-64 (default 1)",
     "  --poll-ms <n>          wait between polls of an empty queue, in ms (default 1000)",
     "",
-    "  Runs the sync outbox's jobs as they arrive; any number of workers may run at once.",
-    "  The first SIGINT or SIGTERM stops it after its current batches and prints a summary",
-    "  (exit code 0). Queue figures are printed on stderr whenever they change.",
+    "  Runs the sync outbox's jobs as they arrive. The first SIGINT or SIGTERM stops it after",
+    "  its current batches and prints a summary (exit code 0). Queue figures are printed on",
+    "  stderr whenever they change.",
+    "",
+    "  On PostgreSQL (--database-url postgres://...), any number of workers may run at once,",
+    "  in any number of processes. PGlite (the default, ./.dualstore/db) is a one-process",
+    "  database: the first dualstore process to open the directory holds it and serves it to",
+    "  the others, which work through it while it runs. Start the worker first and leave it",
+    "  running; `ingest --enqueue`, `search` and `status` in other terminals then use the",
+    "  database through it. A second worker on the same directory adds no throughput.",
   ],
   options: {
     concurrency: { type: "string" },
@@ -24,18 +31,30 @@ export const workerCommand: Command = {
   async run({ flags, out, open }) {
     const concurrency = flags.integer("concurrency", { min: 1, max: 64 }) ?? 1;
     const pollMs = flags.integer("poll-ms", { min: 10, max: 3_600_000 }) ?? 1_000;
-    const ds = await open();
+    let ds = await open();
     const interrupt = handleInterrupts(out, "stopping after the current batches");
+    const total = { processed: 0, done: 0, retried: 0, dead: 0 };
+    const started = performance.now();
     try {
       out.note(`worker started: concurrency ${concurrency}, polling every ${pollMs} ms (Ctrl-C or SIGTERM stops it)`);
-      const started = performance.now();
-      const watching = watchQueue(ds, out, pollMs, interrupt.signal);
-      const result = await ds.sync.runWorker({ concurrency, pollMs, signal: interrupt.signal });
-      await watching;
+      for (;;) {
+        const holder = ds.database.holder;
+        if (holder) out.note(`using the database through pid ${holder.pid}, the process that holds it`);
+        // Working through another process's PGlite: when that process stops, open the database again.
+        const signal = holder ? AbortSignal.any([interrupt.signal, holder.gone]) : interrupt.signal;
+        const watching = watchQueue(ds, out, pollMs, signal);
+        const result = await ds.sync.runWorker({ concurrency, pollMs, signal });
+        await watching;
+        for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += result[key];
+        await ds.close();
+        if (interrupt.signal.aborted) break;
+        out.note(`pid ${holder!.pid}, which held the database, has stopped: opening it again`);
+        ds = await open();
+      }
       const elapsedMs = Math.round(performance.now() - started);
-      out.result({ ...result, elapsedMs }, () => [
-        `worker stopped after ${(elapsedMs / 1_000).toFixed(1)} s: ${count(result.processed)} jobs run, ` +
-          `${count(result.done)} done, ${count(result.retried)} to retry, ${count(result.dead)} dead`,
+      out.result({ ...total, elapsedMs }, () => [
+        `worker stopped after ${(elapsedMs / 1_000).toFixed(1)} s: ${count(total.processed)} jobs run, ` +
+          `${count(total.done)} done, ${count(total.retried)} to retry, ${count(total.dead)} dead`,
       ]);
       return ExitCode.OK;
     } finally {

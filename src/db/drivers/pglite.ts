@@ -1,4 +1,5 @@
 import { mkdtemp } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -7,7 +8,7 @@ import type { Logger } from "../../core/logger.js";
 import { ConnectionError, DatabaseLockedError } from "../../errors.js";
 import type { DriverConnection } from "../driver.js";
 import { DataDirLock, isAlive, type LockRecord } from "../pglite/data-dir-lock.js";
-import { servePglite, type PgliteServer } from "../pglite/pglite-server.js";
+import { servePglite, SOCKET_PORT, type PgliteServer } from "../pglite/pglite-server.js";
 
 export interface PgliteDriverOptions {
   /** A directory to persist the database in; absent means in memory. */
@@ -109,7 +110,35 @@ async function connectThrough(dataDir: string, holder: LockRecord, socketDir: st
     await connection.close();
     throw error;
   }
-  return { ...connection, location: `pglite:${dataDir} (shared by pid ${holder.pid})` };
+  const tether = watchHolder(socketDir, holder.pid);
+  return {
+    ...connection,
+    location: `pglite:${dataDir} (shared by pid ${holder.pid})`,
+    holder: { pid: holder.pid, gone: tether.gone },
+    close: async () => {
+      tether.stop();
+      await connection.close();
+    },
+  };
+}
+
+/**
+ * Keeps one idle connection to the holder's socket, which closes when the holder closes the
+ * database or dies: the moment to tell this process, whose queries would otherwise just fail.
+ */
+function watchHolder(socketDir: string, pid: number): { gone: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  const socket = connect(join(socketDir, `.s.PGSQL.${SOCKET_PORT}`));
+  const onClose = () => controller.abort(new ConnectionError(socketDir, `the process that shared this PGlite database (pid ${pid}) closed it or exited`));
+  socket.on("close", onClose);
+  socket.on("error", () => {});
+  return {
+    gone: controller.signal,
+    stop() {
+      socket.off("close", onClose);
+      socket.destroy();
+    },
+  };
 }
 
 async function createPglite(dataDir: string | undefined): Promise<PGlite> {
