@@ -57,6 +57,7 @@ async function runCli(args: readonly string[], streams: OutputStreams, env: Node
       flags,
       positionals,
       out,
+      cwd,
       open: async (overrides = {}) => createDualstore({ ...(await connectionOptions(flags, env, cwd)), ...overrides }),
     });
   } catch (error) {

@@ -21,7 +21,10 @@ export interface IngestProgress {
   readonly embedded: number;
   /** Items of the current phase per second, since the phase started. */
   readonly rate: number;
-  /** Estimated time left in the current phase, in ms; undefined while unknown (and during the scan). */
+  /**
+   * Estimated time left in the current phase, in ms; undefined while unknown (and during the
+   * scan). Estimated from bytes, not files: one large file costs what many small ones do.
+   */
   readonly etaMs: number | undefined;
   /** Time since ingestFiles started, in ms. */
   readonly elapsedMs: number;
@@ -76,6 +79,13 @@ export interface IngestResult {
   readonly indexed: number;
   /** Documents left for the outbox (`indexing: "enqueue"`). */
   readonly enqueued: number;
+  /**
+   * Documents this run stored or found unchanged but did not get to index (an interrupted run
+   * with `indexing: "now"`): stored, not searchable yet. A re-run indexes them.
+   */
+  readonly notIndexed: number;
+  /** Files the run did not get to (interrupted while storing). */
+  readonly notStored: number;
   /** Files that could not be read, and documents whose indexing failed (the row records the error). */
   readonly failed: number;
   readonly chunks: number;
@@ -118,16 +128,30 @@ export async function ingestFiles(ds: Dualstore, inputs: readonly string[], opti
   const owner = settings.userId ?? null;
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const summary = { files: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, pruned: 0, indexed: 0, enqueued: 0, failed: 0, chunks: 0, embedded: 0 };
+  const summary = {
+    files: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    skipped: 0,
+    pruned: 0,
+    indexed: 0,
+    enqueued: 0,
+    notIndexed: 0,
+    notStored: 0,
+    failed: 0,
+    chunks: 0,
+    embedded: 0,
+  };
   const issues: IngestIssue[] = [];
   const note = (issue: IngestIssue) => {
     summary[issue.kind]++;
     if (issues.length < MAX_ISSUES) issues.push(issue);
   };
-  const report = (phase: IngestProgress["phase"], phaseStarted: number, done: number, total: number) => {
-    const seconds = (performance.now() - phaseStarted) / 1_000;
-    const rate = seconds > 0 ? done / seconds : 0;
-    const etaMs = phase === "scan" || rate === 0 ? undefined : Math.round(((total - done) / rate) * 1_000);
+  const report = (phase: IngestProgress["phase"], phaseStarted: number, done: number, total: number, bytes?: { done: number; total: number }) => {
+    const ms = performance.now() - phaseStarted;
+    const rate = ms > 0 ? (done / ms) * 1_000 : 0;
+    const etaMs = bytes === undefined || bytes.done === 0 ? undefined : Math.round(((bytes.total - bytes.done) / bytes.done) * ms);
     onProgress?.({ phase, done, total, chunks: summary.chunks, embedded: summary.embedded, rate, etaMs, elapsedMs: elapsed() });
   };
   const result = (interrupted: boolean): IngestResult => ({ ...summary, elapsedMs: elapsed(), interrupted, issues });
@@ -138,33 +162,50 @@ export async function ingestFiles(ds: Dualstore, inputs: readonly string[], opti
   });
   summary.files = scan.files.length;
   report("scan", scanStarted, scan.files.length, scan.files.length);
+  const totalBytes = sum(scan.files.map((file) => file.size));
 
   const documentIds: string[] = [];
   const pathById = new Map<string, string>();
   const notIndexed: string[] = [];
+  /** Documents this run must index: the ones it created or changed, and unchanged ones not indexed yet. */
+  const toIndex = new Set<string>();
   const seen = new Set<string>();
+  const sizeById = new Map<string, number>();
   const storeStarted = performance.now();
   let stored = 0;
+  let storedBytes = 0;
+  let done = 0;
+  /** The result of a run the signal stopped: counts of what it did not get to, as well as what it did. */
+  const stopped = (): IngestResult => {
+    summary.notStored = scan.files.length - stored;
+    if (settings.indexing === "enqueue") summary.enqueued = summary.created + summary.updated;
+    else summary.notIndexed = documentIds.slice(done).filter((documentId) => toIndex.has(documentId)).length;
+    return result(true);
+  };
   for (const files of chunksOf(scan.files, settings.batchSize)) {
-    if (await stopRequested(signal)) return result(true);
+    if (await stopRequested(signal)) return stopped();
     const batch = await storeBatch(ds, files, {
       owner,
       tags: settings.tags,
       sync: settings.indexing === "enqueue" ? "enqueue" : "none",
       maxFileBytes: settings.maxFileBytes,
     });
+    const sizeByPath = new Map(files.map((file) => [file.path, file.size]));
     for (const document of batch.documents) {
       documentIds.push(document.id);
       pathById.set(document.id, document.path);
+      sizeById.set(document.id, sizeByPath.get(document.path) ?? 0);
       seen.add(document.url);
     }
     notIndexed.push(...batch.notIndexed);
+    for (const documentId of [...batch.changed, ...batch.notIndexed]) toIndex.add(documentId);
     batch.issues.forEach(note);
     summary.created += batch.created;
     summary.updated += batch.updated;
     summary.unchanged += batch.unchanged;
     stored += files.length;
-    report("store", storeStarted, stored, scan.files.length);
+    storedBytes += sum(files.map((file) => file.size));
+    report("store", storeStarted, stored, scan.files.length, { done: storedBytes, total: totalBytes });
   }
 
   if (settings.prune) {
@@ -182,9 +223,10 @@ export async function ingestFiles(ds: Dualstore, inputs: readonly string[], opti
   // One indexing run per batch, so an interruption lands between batches, never inside one
   // (the signal is not passed down: an aborted run would mark its documents FAILED).
   const indexStarted = performance.now();
-  let done = 0;
+  const bytesToIndex = sum(documentIds.map((documentId) => sizeById.get(documentId) ?? 0));
+  let indexedBytes = 0;
   for (const batch of chunksOf(documentIds, settings.batchSize)) {
-    if (await stopRequested(signal)) return result(true);
+    if (await stopRequested(signal)) return stopped();
     const run = await ds.indexDocuments(batch, { batchSize: batch.length });
     for (const outcome of run.outcomes) {
       if (outcome.status === "indexed" || outcome.status === "pending") summary.indexed++;
@@ -196,7 +238,8 @@ export async function ingestFiles(ds: Dualstore, inputs: readonly string[], opti
     summary.chunks += run.chunks;
     summary.embedded += run.embedded;
     done += batch.length;
-    report("index", indexStarted, done, documentIds.length);
+    indexedBytes += sum(batch.map((documentId) => sizeById.get(documentId) ?? 0));
+    report("index", indexStarted, done, documentIds.length, { done: indexedBytes, total: bytesToIndex });
   }
   return result(false);
 }
@@ -214,6 +257,10 @@ async function stopRequested(signal: AbortSignal | undefined): Promise<boolean> 
 function pickData(options: IngestOptions) {
   const { signal: _signal, onProgress: _onProgress, ...data } = options;
   return data;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 function* chunksOf<T>(items: readonly T[], size: number): Generator<T[]> {

@@ -25,6 +25,8 @@ export interface StoredBatch {
   readonly created: number;
   readonly updated: number;
   readonly unchanged: number;
+  /** Ids of the documents created or updated. */
+  readonly changed: string[];
   /** Unchanged documents that are not indexed (an earlier run stopped before indexing them). */
   readonly notIndexed: string[];
   readonly issues: IngestIssue[];
@@ -48,6 +50,7 @@ export async function storeBatch(ds: Dualstore, files: readonly FoundFile[], set
     created: 0,
     updated: 0,
     unchanged: 0,
+    changed: [] as string[],
     notIndexed: [] as string[],
     issues: candidates.filter((candidate) => candidate.kind !== "text"),
   };
@@ -68,6 +71,7 @@ export async function storeBatch(ds: Dualstore, files: readonly FoundFile[], set
         { sync: settings.sync },
       );
       created.forEach((document, i) => batch.documents.push({ id: document.id, path: fresh[i]!.path, url: fresh[i]!.url }));
+      batch.changed.push(...created.map((document) => document.id));
       batch.created += created.length;
     }
     for (const file of texts) {
@@ -91,6 +95,7 @@ export async function storeBatch(ds: Dualstore, files: readonly FoundFile[], set
         { sync: settings.sync },
       );
       batch.updated++;
+      batch.changed.push(current.id);
     }
   });
   return batch;

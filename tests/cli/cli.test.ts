@@ -3,6 +3,7 @@
 // LocalEmbedder and pgvector (PGlite ships it).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -166,7 +167,7 @@ describe("dualstore CLI", () => {
     const db = join(dir, "db");
 
     let interrupted = false;
-    const first = await cliOn(db, ["ingest", corpus, "--batch-size", "5", "--json"], {
+    const first = await cliOn(db, ["ingest", corpus, "--batch-size", "5"], {
       watch: (stderr, child) => {
         if (!interrupted && /^index /m.test(stderr)) {
           interrupted = true;
@@ -176,15 +177,17 @@ describe("dualstore CLI", () => {
     });
     expect(first.code, first.stderr).toBe(130);
     expect(first.stderr).toContain("Run the same command again to continue");
-    const stopped = json<IngestSummary>(first);
-    expect(stopped).toMatchObject({ created: 300, interrupted: true });
-    expect(stopped.indexed).toBeGreaterThan(0);
-    expect(stopped.indexed).toBeLessThan(300);
+    // The summary says what was done: every file stored, only some indexed, the rest not searchable yet.
+    expect(first.stdout).toMatch(/^Interrupted after [\d.]+ s\.$/m);
+    expect(first.stdout).toMatch(/^stored: 300 of 300 files \(300 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\)$/m);
+    const [, indexed, notIndexed] = /^indexed: (\d+) documents .*; (\d+) stored but not indexed yet, so not searchable$/m.exec(first.stdout) ?? [];
+    expect(Number(indexed)).toBeGreaterThan(0);
+    expect(Number(indexed) + Number(notIndexed)).toBe(300);
 
     const second = await cliOn(db, ["ingest", corpus, "--batch-size", "50", "--json"]);
     expect(second.code, second.stderr).toBe(0);
     const resumed = json<IngestSummary>(second);
-    expect(resumed).toMatchObject({ files: 300, created: 0, unchanged: 300, indexed: 300 - stopped.indexed, interrupted: false });
+    expect(resumed).toMatchObject({ files: 300, created: 0, unchanged: 300, indexed: Number(notIndexed), interrupted: false });
 
     const reconcile = json<{ consistent: boolean }>(await cliOn(db, ["reconcile", "--json"]));
     expect(reconcile.consistent).toBe(true);
@@ -217,8 +220,12 @@ describe("dualstore CLI", () => {
     for (const hit of hits) expect(dataFiles).toContain(hit.title);
     expect(hits.map((hit) => hit.score)).toEqual([...hits.map((hit) => hit.score)].sort((a, b) => b - a));
 
-    const text = await cliOn(db, ["search", "retry a failed promise with exponential backoff", "--top-k", "1"]);
-    expect(text.stdout).toMatch(/^ 1\. \d\.\d{3} {2}p-retry\.md/);
+    // Text output names the file as a path a person can open (relative to the working directory).
+    const text = await cliOn(db, ["search", "retry a failed promise with exponential backoff", "--top-k", "3"]);
+    expect(text.stdout).toMatch(/^ 1\. \d\.\d{3} {2}examples\/data\/p-retry\.md {2}\(chunk \d+\)$/m);
+    const shown = [...text.stdout.matchAll(/^ \d\. \d\.\d{3} {2}(\S+)/gm)].map((match) => match[1]!);
+    expect(shown).toHaveLength(hits.length);
+    for (const path of shown) expect(existsSync(join(repoRoot, path)), path).toBe(true);
   });
 
   it("reconcile --json reports no orphans and exits 0", async () => {

@@ -8,6 +8,8 @@ export interface CommandContext {
   readonly flags: Flags;
   readonly positionals: readonly string[];
   readonly out: Output;
+  /** The working directory: relative paths in input and output are relative to it. */
+  readonly cwd: string;
   /**
    * Opens dualstore as the connection flags and environment say, with `overrides` on top
    * (e.g. no vector index for `migrate`). The command closes it.

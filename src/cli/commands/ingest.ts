@@ -70,7 +70,7 @@ export const ingestCommand: Command = {
 };
 
 function summaryLines(result: IngestResult): string[] {
-  const lines = [
+  const lines = result.interrupted ? interruptedLines(result) : [
     `${count(result.files)} files: ${count(result.created)} created, ${count(result.updated)} updated, ` +
       `${count(result.unchanged)} unchanged, ${count(result.skipped)} skipped, ${count(result.failed)} failed, ${count(result.pruned)} pruned`,
     result.enqueued > 0
@@ -80,4 +80,18 @@ function summaryLines(result: IngestResult): string[] {
   for (const issue of result.issues.slice(0, ISSUES_SHOWN)) lines.push(`  ${issue.kind}: ${issue.path} (${issue.reason})`);
   if (result.issues.length > ISSUES_SHOWN) lines.push(`  ... and more (--json lists up to 100)`);
   return lines;
+}
+
+/** What an interrupted run did and did not get to: stored is not searchable until indexed. */
+function interruptedLines(result: IngestResult): string[] {
+  const storedFiles = result.files - result.notStored;
+  return [
+    `Interrupted after ${(result.elapsedMs / 1_000).toFixed(1)} s.`,
+    `stored: ${count(storedFiles)} of ${count(result.files)} files (${count(result.created)} created, ${count(result.updated)} updated, ` +
+      `${count(result.unchanged)} unchanged, ${count(result.skipped)} skipped, ${count(result.failed)} failed)`,
+    result.enqueued > 0
+      ? `indexing: ${count(result.enqueued)} documents left for the sync worker`
+      : `indexed: ${count(result.indexed)} documents (${count(result.chunks)} chunks, ${count(result.embedded)} embedded); ` +
+        `${count(result.notIndexed)} stored but not indexed yet, so not searchable`,
+  ];
 }

@@ -1,3 +1,5 @@
+import { isAbsolute, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { UsageError } from "../args.js";
 import { handleInterrupts } from "../interrupt.js";
 import { ExitCode } from "../output.js";
@@ -24,7 +26,7 @@ export const searchCommand: Command = {
     "min-score": { type: "string" },
     tags: { type: "string" },
   },
-  async run({ flags, positionals, out, open }) {
+  async run({ flags, positionals, out, open, cwd }) {
     const query = positionals.join(" ").trim();
     if (query === "") throw new UsageError("expected a query", "search");
     const topK = flags.integer("top-k", { min: 1, max: 100 });
@@ -54,7 +56,7 @@ export const searchCommand: Command = {
         results.length === 0
           ? ["No hits."]
           : results.flatMap((hit, rank) => [
-              `${String(rank + 1).padStart(2)}. ${hit.score.toFixed(3)}  ${hit.title}  (chunk ${hit.chunk.index})`,
+              `${String(rank + 1).padStart(2)}. ${hit.score.toFixed(3)}  ${whereToOpen(hit.sourceUrl, cwd) ?? hit.title}  (chunk ${hit.chunk.index})`,
               `    ${excerpt(hit.chunk.text)}`,
             ]),
       );
@@ -65,6 +67,18 @@ export const searchCommand: Command = {
     }
   },
 };
+
+/**
+ * Where a person can open the document: an ingested file's path (relative to the working
+ * directory when inside it), or the source URL; undefined when there is neither.
+ */
+function whereToOpen(sourceUrl: string | null, cwd: string): string | undefined {
+  if (!sourceUrl) return undefined;
+  if (!sourceUrl.startsWith("file:")) return sourceUrl;
+  const path = fileURLToPath(sourceUrl);
+  const inside = relative(cwd, path);
+  return inside !== "" && !inside.startsWith("..") && !isAbsolute(inside) ? inside : path;
+}
 
 function excerpt(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
