@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 
 /** The lock's file name inside the PGlite directory (PostgreSQL keeps its postmaster.pid there too). */
-export const LOCK_FILE = "dualstore.lock";
+const LOCK_FILE = "dualstore.lock";
 
 /**
  * What the holder of a PGlite directory records: who it is, and whether and where it shares the
@@ -55,10 +55,6 @@ export class DataDirLock {
    */
   static breakStale(dataDir: string, holder: LockRecord): Promise<void> {
     return removeStale(join(dataDir, LOCK_FILE), holder);
-  }
-
-  get holder(): LockRecord {
-    return this.record;
   }
 
   /** Records whether (and where) this process shares the database; replaced atomically. */
