@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { distReady, RunnerProcess } from "./child.js";
@@ -29,10 +29,10 @@ export interface Measurement {
   /** Whole scenario; for search, the median latency of one query. */
   wallMs: number;
   /**
-   * Wall time with no request in flight at the Pinecone or OpenAI server: the library's own
-   * work and its PostgreSQL round trips. For search, the mean per query.
+   * CPU time (user + system) of the library's own process: its work, without the servers' or
+   * PostgreSQL's, and without waits. For search, the mean per query.
    */
-  outsideServersMs: number;
+  cpuMs: number;
   embedRequests: number;
   textsEmbedded: number;
   vectorRequests: VectorRequestCounts;
@@ -43,26 +43,36 @@ export interface Measurement {
   peakRssMb: number;
   /** V8 heap still in use after a full GC at the end of the scenario, MiB. */
   heapAfterGcMb: number;
+  /** CPU time of the servers' process during the step, ms (per query for search). */
+  serverCpuMs: number;
+  /** The machine during the step: share of all cores busy (every process), and the 1-minute load average at its end. */
+  machine: { busyPct: number; load1: number };
   detail: Record<string, number>;
-  latency?: { medianMs: number; p95Ms: number; queries: number };
+  queries?: { count: number; wallMedianMs: number; wallP95Ms: number; cpuMedianMs: number; cpuP95Ms: number };
 }
 
 export interface Summary {
   wallMs: number;
-  outsideServersMs: number;
+  cpuMs: number;
   embedRequests: number;
   textsEmbedded: number;
   vectorRequests: number;
   vectorByEndpoint: Omit<VectorRequestCounts, "total" | "bytes" | "upserted">;
+  /** Embedding and vector-store requests together. */
+  requests: number;
   vectorsUpserted: number;
+  /** Upsert request bodies, MiB (per query for search: the query bodies). */
+  vectorRequestMb: number;
   sql: number;
   sqlMs: number;
   peakRssMb: number;
   heapAfterGcMb: number;
-  p95Ms?: number;
+  serverCpuMs: number;
+  machineBusyPct: number;
+  queries?: { wallP95Ms: number; cpuMedianMs: number; cpuP95Ms: number };
 }
 
-export type Ratios = Partial<Record<"wallMs" | "outsideServersMs" | "embedRequests" | "textsEmbedded" | "vectorRequests" | "sql" | "peakRssMb", number>>;
+export type Ratios = Partial<Record<"wallMs" | "cpuMs" | "embedRequests" | "textsEmbedded" | "vectorRequests" | "requests" | "sql" | "peakRssMb", number>>;
 
 export interface ScenarioResult {
   runs: Record<Library, Measurement[]>;
@@ -89,27 +99,48 @@ export interface SizeResult {
 }
 
 const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-function measurement(report: StepReport, counts: ServerCounts, scenario: Scenario): Measurement {
-  const queries = scenario === "search" ? (report.latenciesMs?.length ?? 1) : 1;
-  const per = (value: number) => Math.round((value / queries) * 100) / 100;
+/** Busy and total CPU time of every core, from the kernel's counters. */
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
+
+function measurement(report: StepReport, counts: ServerCounts, scenario: Scenario, machine: Measurement["machine"]): Measurement {
+  const queries = report.queries;
+  const n = scenario === "search" ? (queries?.wallMs.length ?? 1) : 1;
+  const per = (value: number) => round(value / n, 2);
   const vector = Object.fromEntries(Object.entries(counts.vectorStore).map(([key, value]) => [key, per(value)])) as unknown as VectorRequestCounts;
   return {
-    wallMs: scenario === "search" ? median(report.latenciesMs ?? []) : Math.round(report.wallMs * 10) / 10,
-    outsideServersMs:
-      scenario === "search"
-        ? Math.round(((report.latenciesMs ?? []).reduce((sum, ms) => sum + ms, 0) - counts.busyMs) / queries * 10) / 10
-        : Math.round((report.wallMs - counts.busyMs) * 10) / 10,
+    wallMs: queries ? median(queries.wallMs) : round(report.wallMs),
+    cpuMs: round(report.cpuMs / n, queries ? 3 : 1),
     embedRequests: per(counts.embedder.requests),
     textsEmbedded: per(counts.embedder.texts),
     vectorRequests: vector,
     sql: per(report.sql),
-    sqlMs: Math.round((report.sqlMs / queries) * 10) / 10,
+    sqlMs: round(report.sqlMs / n),
     peakRssMb: mb(report.maxRssKb),
     heapAfterGcMb: mb(report.heapAfterGcKb),
+    serverCpuMs: round(counts.cpuMs / n, queries ? 3 : 1),
+    machine,
     detail: report.detail,
-    ...(report.latenciesMs
-      ? { latency: { medianMs: median(report.latenciesMs), p95Ms: percentile(report.latenciesMs, 95), queries: report.latenciesMs.length } }
+    ...(queries
+      ? {
+          queries: {
+            count: n,
+            wallMedianMs: median(queries.wallMs),
+            wallP95Ms: percentile(queries.wallMs, 95),
+            cpuMedianMs: median(queries.cpuMs),
+            cpuP95Ms: percentile(queries.cpuMs, 95),
+          },
+        }
       : {}),
   };
 }
@@ -118,7 +149,7 @@ function summarize(runs: Measurement[]): Summary {
   const m = (pick: (run: Measurement) => number) => median(runs.map(pick));
   return {
     wallMs: m((r) => r.wallMs),
-    outsideServersMs: m((r) => r.outsideServersMs),
+    cpuMs: m((r) => r.cpuMs),
     embedRequests: m((r) => r.embedRequests),
     textsEmbedded: m((r) => r.textsEmbedded),
     vectorRequests: m((r) => r.vectorRequests.total),
@@ -129,19 +160,26 @@ function summarize(runs: Measurement[]): Summary {
       list: m((r) => r.vectorRequests.list),
       fetch: m((r) => r.vectorRequests.fetch),
       other: m((r) => r.vectorRequests.other),
+      rejected: m((r) => r.vectorRequests.rejected),
     },
+    requests: m((r) => r.embedRequests + r.vectorRequests.total),
     vectorsUpserted: m((r) => r.vectorRequests.upserted),
+    vectorRequestMb: m((r) => round(r.vectorRequests.bytes / 2 ** 20, 2)),
     sql: m((r) => r.sql),
     sqlMs: m((r) => r.sqlMs),
     peakRssMb: m((r) => r.peakRssMb),
     heapAfterGcMb: m((r) => r.heapAfterGcMb),
-    ...(runs[0]?.latency ? { p95Ms: m((r) => r.latency!.p95Ms) } : {}),
+    serverCpuMs: m((r) => r.serverCpuMs),
+    machineBusyPct: m((r) => r.machine.busyPct),
+    ...(runs[0]?.queries
+      ? { queries: { wallP95Ms: m((r) => r.queries!.wallP95Ms), cpuMedianMs: m((r) => r.queries!.cpuMedianMs), cpuP95Ms: m((r) => r.queries!.cpuP95Ms) } }
+      : {}),
   };
 }
 
 function ratios(a: Summary, b: Summary): Ratios {
   const out: Ratios = {};
-  for (const key of ["wallMs", "outsideServersMs", "embedRequests", "textsEmbedded", "vectorRequests", "sql", "peakRssMb"] as const) {
+  for (const key of ["wallMs", "cpuMs", "embedRequests", "textsEmbedded", "vectorRequests", "requests", "sql", "peakRssMb"] as const) {
     const value = ratio(a[key], b[key]);
     if (value !== undefined) out[key] = Math.round(value * 1000) / 1000;
   }
@@ -194,19 +232,24 @@ export async function compare({ servers, databaseUrl, corpus, runs, splitter, lo
           const opened = await child.send({ type: "open", config });
           baseline[library].push(mb(opened.maxRssKb));
         }
-        servers.takeCounts(); // setup traffic (index checks, migrations) is not part of any scenario
+        await servers.takeCounts(); // setup traffic (index checks, migrations) is not part of any scenario
         for (const [i, scenario] of SCENARIOS.entries()) {
           const order: Library[] = (run + i) % 2 === 0 ? ["dualstore", "langchain"] : ["langchain", "dualstore"];
           const line: string[] = [];
           for (const library of order) {
+            const before = machineTimes();
             const report = await processes.get(library)!.send({ type: "run", scenario });
-            const result = measurement(report, servers.takeCounts(), scenario);
+            const after = machineTimes();
+            const busyPct = round((100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total));
+            const result = measurement(report, await servers.takeCounts(), scenario, { busyPct, load1: round(loadavg()[0]!, 2) });
             collected[scenario][library].push(result);
-            line.push(`${library} ${scenario === "search" ? `${result.wallMs.toFixed(1)} ms/query` : `${(result.wallMs / 1000).toFixed(2)} s`}`);
+            const cpu = scenario === "search" ? `${result.cpuMs.toFixed(2)} ms CPU/query` : `${(result.cpuMs / 1000).toFixed(2)} s CPU`;
+            const wall = scenario === "search" ? `${result.wallMs.toFixed(1)} ms wall` : `${(result.wallMs / 1000).toFixed(2)} s wall`;
+            line.push(`${library} ${cpu}, ${wall}`);
           }
           log(`  size ${size}, run ${run + 1}/${runs}, ${scenario}: ${line.join(", ")}`);
         }
-        for (const library of LIBRARIES) vectorsAtEnd[library].push(servers.pinecone.storedVectors(names[library].index).length);
+        for (const library of LIBRARIES) vectorsAtEnd[library].push(await servers.storedVectors(names[library].index));
       } finally {
         await Promise.all([...processes.values()].map((child) => child.stop().catch(() => child.kill())));
         for (const library of LIBRARIES) {

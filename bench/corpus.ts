@@ -20,6 +20,8 @@ import { join, relative, sep } from "node:path";
 import { gunzipSync } from "node:zlib";
 
 export const MIN_CHARS = 1_000;
+/** Search queries per corpus: enough for a median and a 95th percentile that hold still. */
+export const SEARCH_QUERIES = 250;
 export const MAX_CHARS = 100_000;
 
 export type CorpusClass = "readme" | "markdown" | "debian-doc" | "man";
@@ -214,9 +216,25 @@ export function editParagraph(text: string, revision: number): string {
   return text.slice(0, span[1]) + sentence + text.slice(span[1]);
 }
 
-function queryFrom(text: string): string {
+/** Eight words of `text`, from the `round`-th window of 20 words (after the first five, often a title). */
+function queryFrom(text: string, round: number): string | undefined {
   const words = text.replace(/[#*`>_[\]()]/g, " ").match(/[\p{L}][\p{L}\p{N}'-]{2,}/gu) ?? [];
-  return words.slice(5, 13).join(" ") || "installation and configuration";
+  const from = 5 + round * 20;
+  return words.length >= from + 8 ? words.slice(from, from + 8).join(" ") : undefined;
+}
+
+/** SEARCH_QUERIES distinct queries from documents spread over the corpus (several windows of each when there are few). */
+function queriesFrom(documents: readonly CorpusDocument[]): string[] {
+  const queries = new Set<string>();
+  const stride = Math.max(1, Math.floor(documents.length / SEARCH_QUERIES));
+  for (let round = 0; queries.size < SEARCH_QUERIES && round < 100; round++) {
+    for (let i = 0; i < documents.length; i += stride) {
+      const query = queryFrom(documents[i]!.content, round);
+      if (query !== undefined) queries.add(query);
+      if (queries.size === SEARCH_QUERIES) break;
+    }
+  }
+  return [...queries];
 }
 
 export function buildCorpus(candidates: Map<CorpusClass, Candidate[]>, size: number): Corpus {
@@ -239,9 +257,7 @@ export function buildCorpus(candidates: Map<CorpusClass, Candidate[]>, size: num
   const edits = documents.filter((_, i) => i % 10 === 3).map((doc) => ({ key: doc.key, content: editParagraph(doc.content, 1) }));
   const deletes = documents.filter((_, i) => i % 10 === 7).map((doc) => doc.key);
   const deleted = new Set(deletes);
-  const kept = documents.filter((doc) => !deleted.has(doc.key));
-  const step = Math.max(1, Math.floor(kept.length / 20));
-  const queries = kept.filter((_, i) => i % step === 0).slice(0, 20).map((doc) => queryFrom(doc.content));
+  const queries = queriesFrom(documents.filter((doc) => !deleted.has(doc.key)));
   const byClass = Object.fromEntries(CLASSES.map((kind) => [kind, picked.filter((c) => c.kind === kind).length])) as Record<CorpusClass, number>;
   const available = Object.fromEntries(CLASSES.map((kind) => [kind, candidates.get(kind)!.length])) as Record<CorpusClass, number>;
   return {

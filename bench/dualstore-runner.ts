@@ -9,7 +9,7 @@ import { createDualstore, type Dualstore } from "dualstore";
 import pg from "pg";
 import type { Corpus } from "./corpus.js";
 import { countPgQueries } from "./sql-counter.js";
-import { serve, since, type Runner, type RunnerConfig, type Scenario, type ScenarioOutcome } from "./protocol.js";
+import { SEARCH_TOP_K, serve, since, timeQueries, type Runner, type RunnerConfig, type Scenario, type ScenarioOutcome } from "./protocol.js";
 
 let ds: Dualstore | undefined;
 let corpus: Corpus;
@@ -102,15 +102,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioOutcome> {
       return { detail: { documents: corpus.deletes.length } };
     }
     case "search": {
-      const latenciesMs: number[] = [];
-      let hits = 0;
-      for (const query of corpus.queries) {
-        const t = performance.now();
-        const found = await store().search(query, { userId: null, topK: 10 });
-        latenciesMs.push(since(t));
-        hits += found.length;
-      }
-      return { detail: { queries: corpus.queries.length, hits }, latenciesMs };
+      const { hits, times } = await timeQueries(corpus.queries, async (query) => (await store().search(query, { userId: null, topK: SEARCH_TOP_K })).length);
+      return { detail: { queries: corpus.queries.length, hits }, queries: times };
     }
   }
 }

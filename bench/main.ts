@@ -20,8 +20,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { compare, type SizeResult } from "./compare.js";
-import { buildCorpus, collectCandidates, MAX_CHARS, MIN_CHARS } from "./corpus.js";
-import { DEFAULT_LANGCHAIN_SPLITTER, SCENARIO_TITLES, type Splitter } from "./protocol.js";
+import { buildCorpus, collectCandidates, MAX_CHARS, MIN_CHARS, SEARCH_QUERIES } from "./corpus.js";
+import { DEFAULT_LANGCHAIN_SPLITTER, LANGCHAIN_INDEX_BATCH, SCENARIO_TITLES, SEARCH_TOP_K, type Splitter } from "./protocol.js";
 import { compareTable, scaleTable } from "./report.js";
 import { scale, type ScaleResult } from "./scale.js";
 import { EMBEDDING_DIMENSION, EMBEDDING_MODEL, startBenchServers } from "./servers.js";
@@ -105,13 +105,15 @@ async function machine(): Promise<Record<string, unknown>> {
 
 const settings = {
   scenarios: SCENARIO_TITLES,
-  embeddings: `${EMBEDDING_MODEL}, ${EMBEDDING_DIMENSION} dimensions, from a local OpenAI-protocol server that answers at once`,
-  vectorStore: "the project's local Pinecone-protocol server (tests/servers), a fresh index per library and run",
+  embeddings: `${EMBEDDING_MODEL}, ${EMBEDDING_DIMENSION} dimensions, dense, from a local OpenAI-protocol server that answers at once (in a process of its own)`,
+  vectorStore: "the project's local Pinecone-protocol server (tests/servers; Pinecone's limits, 2 MB per request included), a fresh index per library and run, in the servers' own process",
   database: "PostgreSQL, a fresh schema per library and run",
   dualstore: "createDualstore({ database: { url }, vectorStore: pinecone (host), embedder: openai, sync: { onWrite: 'none' } }); chunker default (512 approx. tokens, 50 overlap); indexDocuments batch 32",
-  langchain: "index() + PostgresRecordManager (cleanup incremental, sourceIdKey 'source', batchSize 100) + PineconeStore + OpenAIEmbeddings; RecursiveCharacterTextSplitter in characters (size per comparison)",
+  langchain: `index() + PostgresRecordManager (cleanup incremental, sourceIdKey 'source', batchSize ${LANGCHAIN_INDEX_BATCH}: 100 breaks Pinecone's 2 MB limit with dense vectors) + PineconeStore + OpenAIEmbeddings; RecursiveCharacterTextSplitter in characters (size per comparison)`,
   corpus: `real text on this machine: node_modules READMEs, other node_modules Markdown, /usr/share/doc, man pages; ${MIN_CHARS}-${MAX_CHARS} characters, deduplicated`,
-  wall: "median over runs; search: median latency of 20 queries, run one after another",
+  cpu: "process.cpuUsage() (user + system) of the library's own child process over the scenario, median over runs; search: mean per query",
+  wall: `median over runs; search: median latency of ${SEARCH_QUERIES} queries (topK ${SEARCH_TOP_K}), run one after another`,
+  machine: "per scenario: the share of all cores busy (os.cpus() counters, every process on the machine) and the 1-minute load average",
   peakRss: "process.resourceUsage().maxRSS of the library's own child process, after the scenario (so it includes earlier scenarios)",
 };
 

@@ -29,6 +29,18 @@ export const SCENARIO_TITLES: Record<Scenario, string> = {
  */
 export const DEFAULT_LANGCHAIN_SPLITTER: Splitter = { chunkSize: 1_000, chunkOverlap: 100 };
 
+/** Hits each search returns, in both libraries. */
+export const SEARCH_TOP_K = 10;
+
+/**
+ * Documents per LangChain `index()` batch. Its default, 100, becomes one Pinecone upsert of 100
+ * records (PineconeStore's fixed upsert size), and 100 dense 1,536-dimension vectors serialize
+ * to about 3.2 MB, over Pinecone's 2 MB request limit: the upsert is refused ("Request size 4MB
+ * exceeds the maximum supported size of 2MB"). A LangChain user lowers `batchSize` until it
+ * passes; 50 (about 1.6 MB) is the round number that does with room for longer chunks.
+ */
+export const LANGCHAIN_INDEX_BATCH = 50;
+
 export interface Splitter {
   readonly chunkSize: number;
   readonly chunkOverlap: number;
@@ -51,6 +63,8 @@ export type Command = { type: "open"; config: RunnerConfig } | { type: "run"; sc
 /** What a runner reports after a step. */
 export interface StepReport {
   readonly wallMs: number;
+  /** CPU time (user + system, all of the process's threads) the step took, ms: the library's own work. */
+  readonly cpuMs: number;
   /** SQL statements sent to PostgreSQL during the step. */
   readonly sql: number;
   /** Their durations added up (from send to result, as the library sees them), ms. */
@@ -63,8 +77,14 @@ export interface StepReport {
   readonly heapAfterGcKb: number;
   /** Library-specific figures: chunks, sub-phase timings, what the library said it did. */
   readonly detail: Record<string, number>;
-  /** Per-query latencies (search only). */
-  readonly latenciesMs?: number[];
+  /** Per-query latencies and CPU times (search only). */
+  readonly queries?: QueryTimes;
+}
+
+/** Each search query's wall time and the CPU time the library spent on it, ms. */
+export interface QueryTimes {
+  readonly wallMs: number[];
+  readonly cpuMs: number[];
 }
 
 export type Reply = { type: "report"; report: StepReport } | { type: "error"; message: string };
@@ -72,7 +92,7 @@ export type Reply = { type: "report"; report: StepReport } | { type: "error"; me
 /** What a scenario reports beyond its time and SQL count. */
 export interface ScenarioOutcome {
   detail: Record<string, number>;
-  latenciesMs?: number[];
+  queries?: QueryTimes;
 }
 
 /** A runner's steps: `open` is setup (not measured); each scenario is measured by the harness. */
@@ -108,19 +128,21 @@ export function serve(runner: Runner): void {
           const corpus = JSON.parse(readFileSync(command.config.corpusPath, "utf8")) as Corpus;
           const started = performance.now();
           await runner.open(command.config, corpus);
-          send({ type: "report", report: { wallMs: performance.now() - started, sql: 0, sqlMs: 0, ...usage("open"), detail: {} } });
+          send({ type: "report", report: { wallMs: performance.now() - started, cpuMs: 0, sql: 0, sqlMs: 0, ...usage("open"), detail: {} } });
         } else if (command.type === "run") {
           const before = runner.sql();
+          const cpu = process.cpuUsage();
           const started = performance.now();
-          const { detail, latenciesMs } = await runner.run(command.scenario);
+          const { detail, queries } = await runner.run(command.scenario);
           const wallMs = performance.now() - started;
+          const cpuMs = cpuSince(cpu);
           const after = runner.sql();
           const sql = after.count - before.count;
           const sqlMs = Math.round((after.ms - before.ms) * 10) / 10;
-          send({ type: "report", report: { wallMs, sql, sqlMs, ...usage(command.scenario), detail, ...(latenciesMs ? { latenciesMs } : {}) } });
+          send({ type: "report", report: { wallMs, cpuMs, sql, sqlMs, ...usage(command.scenario), detail, ...(queries ? { queries } : {}) } });
         } else {
           await runner.close();
-          send({ type: "report", report: { wallMs: 0, sql: 0, sqlMs: 0, ...usage("close"), detail: {} } });
+          send({ type: "report", report: { wallMs: 0, cpuMs: 0, sql: 0, sqlMs: 0, ...usage("close"), detail: {} } });
           process.disconnect();
         }
       } catch (error) {
@@ -128,6 +150,29 @@ export function serve(runner: Runner): void {
       }
     })();
   });
+}
+
+/** CPU milliseconds (user + system) since `from`, a process.cpuUsage() reading. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+}
+
+/**
+ * Runs `search` for every query, one after another, timing each: wall time and the process's
+ * CPU time. Both runners measure their queries with this, so the figures mean the same.
+ */
+export async function timeQueries(queries: readonly string[], search: (query: string) => Promise<number>): Promise<{ hits: number; times: QueryTimes }> {
+  const times = { wallMs: [] as number[], cpuMs: [] as number[] };
+  let hits = 0;
+  for (const query of queries) {
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    hits += await search(query);
+    times.wallMs.push(since(started));
+    times.cpuMs.push(Math.round(cpuSince(cpu) * 1000) / 1000);
+  }
+  return { hits, times };
 }
 
 /** Milliseconds since `started`, rounded to 0.1 ms. */

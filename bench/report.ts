@@ -10,8 +10,9 @@ function count(value: number): string {
   return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
 
-function wall(ms: number, scenario: Scenario): string {
-  if (scenario === "search") return `${ms.toFixed(1)} ms`;
+/** A duration: seconds for a scenario, milliseconds for one search query. */
+function duration(ms: number, scenario: Scenario): string {
+  if (scenario === "search") return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
 }
 
@@ -21,7 +22,8 @@ function factor(value: number | undefined): string {
 
 function vectorCell(summary: Summary): string {
   const e = summary.vectorByEndpoint;
-  return `${count(summary.vectorRequests)} (${[e.upsert, e.query, e.delete, e.list, e.fetch].map(count).join("/")})`;
+  const rejected = e.rejected > 0 ? `, ${count(e.rejected)} refused` : "";
+  return `${count(summary.vectorRequests)} (${[e.upsert, e.query, e.delete, e.list, e.fetch].map(count).join("/")}${rejected})`;
 }
 
 /** Renders rows as an aligned Markdown table. */
@@ -34,7 +36,7 @@ export function table(header: string[], rows: string[][], leftColumns = 2): stri
 }
 
 export function compareTable(result: SizeResult): string {
-  const header = ["scenario", "library", "wall", "outside servers", "embed req", "texts embedded", "vector req (up/query/del/list/fetch)", "SQL (time)", "peak RSS MiB"];
+  const header = ["scenario", "library", "CPU", "wall", "embed req", "texts embedded", "vector req (up/query/del/list/fetch)", "SQL (time)", "peak RSS MiB"];
   const rows: string[][] = [];
   for (const scenario of SCENARIOS) {
     const s = result.scenarios[scenario];
@@ -44,36 +46,42 @@ export function compareTable(result: SizeResult): string {
       rows.push([
         library === "dualstore" ? title : "",
         LABEL[library],
-        wall(m.wallMs, scenario),
-        wall(m.outsideServersMs, scenario),
+        duration(m.cpuMs, scenario),
+        duration(m.wallMs, scenario),
         count(m.embedRequests),
         count(m.textsEmbedded),
         vectorCell(m),
-        `${count(m.sql)} (${wall(m.sqlMs, scenario)})`,
+        `${count(m.sql)} (${duration(m.sqlMs, scenario)})`,
         count(m.peakRssMb),
       ]);
     }
     const r = s.ratio;
-    rows.push(["", "ratio ds/LC", factor(r.wallMs), factor(r.outsideServersMs), factor(r.embedRequests), factor(r.textsEmbedded), factor(r.vectorRequests), factor(r.sql), factor(r.peakRssMb)]);
+    rows.push(["", "ratio ds/LC", factor(r.cpuMs), factor(r.wallMs), factor(r.embedRequests), factor(r.textsEmbedded), factor(r.vectorRequests), factor(r.sql), factor(r.peakRssMb)]);
   }
   const c = result.corpus;
   const index = result.scenarios.index.median;
   const detail = (library: Library) => result.scenarios.index.runs[library][0]?.detail ?? {};
   const search = result.scenarios.search.median;
+  const busy = (library: Library) => SCENARIOS.map((scenario) => result.scenarios[scenario].median[library].machineBusyPct.toFixed(0)).join("/");
   const notes = [
     `${c.documents.toLocaleString("en-US")} documents, ${(c.characters / 1e6).toFixed(1)} M characters ` +
       `(${Object.entries(c.byClass).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}`).join(", ")}); ` +
-      `${result.runs} run${result.runs === 1 ? "" : "s"}, medians shown; 1-minute load average at the start of each run: ${result.loadAverage.join(", ")} ` +
-      `(the machine is shared).`,
+      `${result.runs} run${result.runs === 1 ? "" : "s"}, medians shown.`,
+    `CPU: user + system time of the library's own process (search: mean per query). ` +
+      `The machine is shared: 1-minute load average at the start of each run ${result.loadAverage.join(", ")}; ` +
+      `all cores busy during each scenario (index/reindex/edit/delete/search, every process on the machine) ${busy("dualstore")}% while dualstore ran, ${busy("langchain")}% while LangChain ran.`,
     `Chunks: dualstore ${count(detail("dualstore").chunks ?? Number.NaN)} (512 approx. tokens, 50 overlap), ` +
       `LangChain ${count(detail("langchain").chunks ?? Number.NaN)} (${count(result.splitter.chunkSize)} characters, ${count(result.splitter.chunkOverlap)} overlap). ` +
-      `Vectors upserted on first index: ${count(index.dualstore.vectorsUpserted)} vs ${count(index.langchain.vectorsUpserted)}.`,
-    `Search p95: dualstore ${search.dualstore.p95Ms?.toFixed(1)} ms, LangChain ${search.langchain.p95Ms?.toFixed(1)} ms. ` +
-      `Peak RSS after setup alone: dualstore ${result.baselineRssMb.dualstore} MiB, LangChain ${result.baselineRssMb.langchain} MiB.`,
-    `V8 heap in use after a full GC, after the first index: dualstore ${index.dualstore.heapAfterGcMb} MiB, LangChain ${index.langchain.heapAfterGcMb} MiB ` +
-      `(peak RSS also counts garbage not yet collected and buffers outside the heap).`,
-    `"outside servers": wall time with no request in flight at the Pinecone or OpenAI server, i.e. the library's own work and its PostgreSQL round trips` +
-      ` (search: mean per query).`,
+      `First index: ${count(index.dualstore.vectorsUpserted)} vs ${count(index.langchain.vectorsUpserted)} vectors upserted in ` +
+      `${count(index.dualstore.vectorRequestMb)} vs ${count(index.langchain.vectorRequestMb)} MiB of request bodies; ` +
+      `requests to the two services together ${count(index.dualstore.requests)} vs ${count(index.langchain.requests)}.`,
+    `Search (${count(result.scenarios.search.runs.dualstore[0]?.queries?.count ?? Number.NaN)} queries, topK 10, hits hydrated from PostgreSQL): ` +
+      `CPU per query median ${search.dualstore.queries?.cpuMedianMs.toFixed(2)} vs ${search.langchain.queries?.cpuMedianMs.toFixed(2)} ms, ` +
+      `p95 ${search.dualstore.queries?.cpuP95Ms.toFixed(2)} vs ${search.langchain.queries?.cpuP95Ms.toFixed(2)} ms; ` +
+      `wall p95 ${search.dualstore.queries?.wallP95Ms.toFixed(1)} vs ${search.langchain.queries?.wallP95Ms.toFixed(1)} ms.`,
+    `Peak RSS after setup alone: dualstore ${result.baselineRssMb.dualstore} MiB, LangChain ${result.baselineRssMb.langchain} MiB. ` +
+      `V8 heap in use after a full GC, after the first index: dualstore ${index.dualstore.heapAfterGcMb} MiB, LangChain ${index.langchain.heapAfterGcMb} MiB.`,
+    `Servers' CPU during the first index: ${(index.dualstore.serverCpuMs / 1000).toFixed(2)} s for dualstore's requests, ${(index.langchain.serverCpuMs / 1000).toFixed(2)} s for LangChain's.`,
     `Vectors in each index at the end (per run): dualstore ${result.vectorsAtEnd.dualstore.join(", ")}; LangChain ${result.vectorsAtEnd.langchain.join(", ")}.`,
   ];
   return `### ${c.documents.toLocaleString("en-US")} documents (LangChain splitter ${result.splitter.chunkSize}/${result.splitter.chunkOverlap} characters)\n\n${table(header, rows)}\n\n${notes.map((n) => `- ${n}`).join("\n")}\n`;

@@ -2,22 +2,26 @@
  * The peer's side of the comparison: what a LangChain.js user builds for the same job, in a
  * child process of its own.
  *
- * - Rows: the documents live in a table of the user's own (`documents`), written with plain SQL
- *   on the same pg Pool the record manager uses, one statement per document (as an app writes
- *   documents when they arrive or change).
+ * - Rows: the documents live in a table of the user's own (`documents`, with the same document
+ *   fields a dualstore Document has: owner, title, source, URL, MIME type, content, language,
+ *   tags, metadata, timestamps), written with plain SQL on the same pg Pool the record manager
+ *   uses, one statement per document (as an app writes documents when they arrive or change).
  * - Index: `index()` from @langchain/core/indexing with PostgresRecordManager (its own table in
  *   this runner's schema), cleanup "incremental", sourceIdKey "source", into PineconeStore with
  *   OpenAIEmbeddings. Documents are split with RecursiveCharacterTextSplitter, by characters
  *   (LangChain's default length function), at the size in RunnerConfig.splitter: by default
  *   1,000/100, which gives chunks the size dualstore's default chunker gives (see
- *   DEFAULT_LANGCHAIN_SPLITTER). Every option not named here is LangChain's default (index
- *   batchSize 100, OpenAIEmbeddings batchSize 512, PineconeStore upserts of 100).
+ *   DEFAULT_LANGCHAIN_SPLITTER). index() runs with `batchSize` LANGCHAIN_INDEX_BATCH (50: its
+ *   default of 100 breaks Pinecone's 2 MB request limit with dense vectors, see there); every
+ *   other option is LangChain's default (OpenAIEmbeddings batchSize 512, PineconeStore upserts
+ *   of one index batch).
  * - Re-index: the rows are read back (one SELECT), split, and passed to index() again.
  * - Delete, one document at a time: the row, then listKeys(groupIds: [source]) →
  *   PineconeStore.delete(ids) → deleteKeys (incremental cleanup never visits a source that
  *   is gone, so this is how its vectors are removed).
- * - Search: similaritySearch(query, 10), then the hits' document rows in one query, by the
- *   `source` metadata (id, title, timestamps; no content, as dualstore's hydration).
+ * - Search: similaritySearch(query, 10) (chunk text from the Pinecone metadata), then the hits'
+ *   document rows in one query, by the `source` metadata: every document field but the content,
+ *   as dualstore's hits carry them.
  *
  * SQL is counted where dualstore's is: every statement node-postgres sends (sql-counter.ts).
  * The LangChain packages live in bench/peer/node_modules; they are loaded by name at run time
@@ -26,7 +30,7 @@
  */
 import type { Corpus, CorpusDocument } from "../corpus.js";
 import { countPgQueries, type SqlCounter } from "../sql-counter.js";
-import { serve, since, type Runner, type RunnerConfig, type Scenario, type ScenarioOutcome } from "../protocol.js";
+import { LANGCHAIN_INDEX_BATCH, SEARCH_TOP_K, serve, since, timeQueries, type Runner, type RunnerConfig, type Scenario, type ScenarioOutcome } from "../protocol.js";
 
 // ---- The slice of the peer's API in use ----------------------------------------------------
 interface LcDocument {
@@ -81,7 +85,7 @@ interface IndexingModule {
     docsSource: LcDocument[];
     recordManager: RecordManager;
     vectorStore: VectorStore;
-    options: { cleanup: "incremental"; sourceIdKey: string };
+    options: { cleanup: "incremental"; sourceIdKey: string; batchSize: number };
   }): Promise<IndexingResult>;
 }
 
@@ -110,7 +114,12 @@ async function split(documents: Array<Pick<CorpusDocument, "key" | "title" | "co
 }
 
 async function indexChunks(chunks: LcDocument[]): Promise<IndexingResult> {
-  return indexing.index({ docsSource: chunks, recordManager, vectorStore, options: { cleanup: "incremental", sourceIdKey: "source" } });
+  return indexing.index({
+    docsSource: chunks,
+    recordManager,
+    vectorStore,
+    options: { cleanup: "incremental", sourceIdKey: "source", batchSize: LANGCHAIN_INDEX_BATCH },
+  });
 }
 
 function detailOf(result: IndexingResult): Record<string, number> {
@@ -134,7 +143,8 @@ const runner: Runner = {
     const opened = new pg.default.Pool({ connectionString: config.databaseUrl, max: 10 });
     await opened.query(`CREATE SCHEMA "${schema}"`);
     await opened.query(
-      `CREATE TABLE "${schema}".documents (id text PRIMARY KEY, title text NOT NULL, content text NOT NULL,
+      `CREATE TABLE "${schema}".documents (id text PRIMARY KEY, user_id text, title text NOT NULL, source text NOT NULL,
+         source_url text, mime_type text, content text NOT NULL, language text, tags text[] NOT NULL DEFAULT '{}', metadata jsonb,
          created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
     );
     recordManager = new community.PostgresRecordManager("bench", { pool: opened, schema, tableName: "upsertion_records" });
@@ -154,7 +164,9 @@ const runner: Runner = {
     switch (scenario) {
       case "index": {
         const sqlBefore = sql.count;
-        for (const doc of corpus.documents) await db().query(`INSERT INTO ${table} (id, title, content) VALUES ($1, $2, $3)`, [doc.key, doc.title, doc.content]);
+        for (const doc of corpus.documents) {
+          await db().query(`INSERT INTO ${table} (id, title, source, content) VALUES ($1, $2, 'system', $3)`, [doc.key, doc.title, doc.content]);
+        }
         const rowsMs = since(started);
         const rowsSql = sql.count - sqlBefore;
         const chunks = await split(corpus.documents);
@@ -191,18 +203,17 @@ const runner: Runner = {
         return { detail: { documents: corpus.deletes.length, vectors } };
       }
       case "search": {
-        const latenciesMs: number[] = [];
-        let hits = 0;
-        for (const query of corpus.queries) {
-          const t = performance.now();
-          const found = await vectorStore.similaritySearch(query, 10);
+        const { hits, times } = await timeQueries(corpus.queries, async (query) => {
+          const found = await vectorStore.similaritySearch(query, SEARCH_TOP_K);
           const sources = [...new Set(found.map((doc) => String(doc.metadata.source)))];
-          const { rows } = await db().query(`SELECT id, title, created_at, updated_at FROM ${table} WHERE id = ANY($1)`, [sources]);
+          const { rows } = await db().query(
+            `SELECT id, user_id, title, source, source_url, mime_type, language, tags, metadata, created_at, updated_at FROM ${table} WHERE id = ANY($1)`,
+            [sources],
+          );
           const byId = new Map(rows.map((row) => [row.id, row]));
-          hits += found.filter((doc) => byId.has(String(doc.metadata.source))).length;
-          latenciesMs.push(since(t));
-        }
-        return { detail: { queries: corpus.queries.length, hits }, latenciesMs };
+          return found.filter((doc) => byId.has(String(doc.metadata.source))).length;
+        });
+        return { detail: { queries: corpus.queries.length, hits }, queries: times };
       }
     }
   },
