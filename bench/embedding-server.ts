@@ -70,9 +70,9 @@ export function denseEmbedding(text: string, dimension: number): Float32Array {
   const norm = (values: Float64Array) => Math.sqrt(values.reduce((sum, value) => sum + value * value, 0)) || 1;
   const signalScale = SIGNAL / norm(signal);
   const noiseScale = NOISE / norm(noise);
-  const vector = new Float32Array(dimension);
-  for (let i = 0; i < dimension; i++) vector[i] = signal[i]! * signalScale + noise[i]! * noiseScale;
-  return vector;
+  const mixed = signal.map((value, i) => value * signalScale + noise[i]! * noiseScale);
+  const scale = 1 / norm(mixed);
+  return Float32Array.from(mixed, (value) => value * scale);
 }
 
 function reply(response: ServerResponse, status: number, body: unknown): void {
