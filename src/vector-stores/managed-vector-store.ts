@@ -2,6 +2,7 @@ import type { Logger } from "../core/logger.js";
 import { withRetry, type RetryPolicy } from "../core/retry.js";
 import { ValidationError } from "../errors.js";
 import { batches } from "../internal/batch.js";
+import { jsonNumberArrayBytes } from "../internal/json-size.js";
 import { mapConcurrent } from "../internal/concurrency.js";
 import { checkFilter } from "./filter.js";
 import type { VectorMatch, VectorRecord, VectorStore } from "./vector-store.js";
@@ -149,7 +150,11 @@ export class ManagedVectorStore {
   }
 }
 
-/** A record's size in a JSON upsert body, plus a separator. */
+/**
+ * A record's size in a JSON upsert body (`{"id":…,"values":[…],"metadata":{…}}` and a separator),
+ * at most. The values are bounded without printing them: with dense vectors that is most of the
+ * body, and printing it here would double the cost of sending it.
+ */
 function recordBytes(record: VectorRecord): number {
-  return Buffer.byteLength(JSON.stringify(record), "utf8") + 1;
+  return 32 + Buffer.byteLength(JSON.stringify(record.id), "utf8") + jsonNumberArrayBytes(record.values) + Buffer.byteLength(JSON.stringify(record.metadata), "utf8");
 }

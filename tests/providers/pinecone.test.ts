@@ -252,6 +252,26 @@ describe("Pinecone request limits", () => {
     expect(upserts.every((request) => request.status === 200 && request.bodyBytes <= MAX_REQUEST_BYTES)).toBe(true);
     expect(storedIds(ns, "wide")).toHaveLength(150);
   });
+
+  it("fills upserts of dense embeddings close to the 2 MB limit, so they stay few", async () => {
+    const store = await openStore({ index: "wide" }, 1536);
+    await store.ready();
+    const ns = freshNamespace();
+    // Dense unit vectors as embedding models return them (float32 values, about ±1/√1536): ~32 KB each in JSON.
+    const dense = Array.from({ length: 200 }, (_, i) => ({
+      id: `dense#${i}`,
+      values: Array.from({ length: 1536 }, (_, j) => Math.fround(Math.sin(i * 7.1 + j * 3.7) / 28)),
+      metadata: { text: "a chunk of text ".repeat(70) },
+    }));
+
+    await store.upsert(dense, ns);
+
+    const sizes = requestsTo("/vectors/upsert").map((request) => request.bodyBytes);
+    expect(sizes.every((bytes) => bytes <= MAX_REQUEST_BYTES)).toBe(true);
+    // Requests go out concurrently: any one of them may hold the remainder.
+    expect(sizes.toSorted((a, b) => b - a).slice(0, -1).every((bytes) => bytes > 1_850_000)).toBe(true);
+    expect(storedIds(ns, "wide")).toHaveLength(200);
+  });
 });
 
 describe("Pinecone configuration", () => {
