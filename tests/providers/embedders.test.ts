@@ -74,6 +74,32 @@ describe("OpenAI embedder against the protocol server", () => {
     for (const i of [0, 900, 2_047]) expect(vectors[i]).toEqual(await embedder.embedQuery(texts[i]!));
   });
 
+  it("sends a request the API refuses as over 300,000 tokens again, split by exact counts", async () => {
+    const embedder = await create();
+    // " 7" is one cl100k token per two characters, denser than the estimate's three: packed by
+    // the estimate, the first request holds about 1.5x what the API accepts.
+    const texts = Array.from({ length: 400 }, (_, i) => `${i}${" 7".repeat(1_300)}`);
+    const vectors = await managed(embedder).embedDocuments(texts);
+    const refused = server.requests.filter((request) => request.status === 400);
+    expect(refused).toHaveLength(1);
+    expect((body(refused[0]!).input as string[]).reduce((sum, text) => sum + tokens(text), 0)).toBeGreaterThan(300_000);
+    const accepted = server.requests.filter((request) => request.status === 200).map((request) => body(request).input as string[]);
+    for (const input of accepted) expect(input.reduce((sum, text) => sum + tokens(text), 0)).toBeLessThanOrEqual(300_000);
+    expect(accepted.flat()).toEqual(texts);
+    for (const i of [0, 250, 399]) expect(vectors[i]).toEqual(await embedder.embedQuery(texts[i]!));
+  });
+
+  it("counts no token exactly for inputs and requests far from the API's limits", async () => {
+    const [sdk, tokenizer] = await Promise.all([import("openai"), import("gpt-tokenizer/encoding/cl100k_base")]);
+    let counted = 0;
+    const countingTokenizer = { ...tokenizer, countTokens: (...args: Parameters<typeof tokenizer.countTokens>) => (counted++, tokenizer.countTokens(...args)) };
+    const resolved = resolveOpenAIConfig({ apiKey: server.apiKey, baseURL: `${server.url}/v1`, dimensions: 256 }, {});
+    const embedder = new OpenAIEmbedder(sdk, countingTokenizer, resolved);
+    await managed(embedder).embedDocuments(Array.from({ length: 300 }, (_, i) => `chunk ${i}: streaming replication ships WAL records to standbys. `.repeat(20)));
+    expect(server.requests).toHaveLength(1);
+    expect(counted).toBe(0);
+  });
+
   it("cuts an input over 8,192 tokens to its longest prefix within them, never inside a character, and embeds that", async () => {
     const embedder = await create();
     const long = "Rare: " + "龘".repeat(6_000);
