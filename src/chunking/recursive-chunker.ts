@@ -1,5 +1,5 @@
 import { ConfigurationError } from "../errors.js";
-import { approximateTokens, type Chunk, type Chunker, type TokenCounter } from "./chunker.js";
+import { approximateTokens, approximateTokensIn, type Chunk, type Chunker, type TokenCounter } from "./chunker.js";
 
 export interface RecursiveChunkerOptions {
   /** Largest chunk in tokens, overlap included. Default 512 (ADR-002). */
@@ -37,11 +37,15 @@ export class RecursiveChunker implements Chunker {
   private readonly chunkSize: number;
   private readonly overlap: number;
   private readonly countTokens: TokenCounter;
+  /** Tokens in `text.slice(start, end)`; the default counter needs no slice. */
+  private readonly count: (text: string, start: number, end: number) => number;
 
   constructor(options: RecursiveChunkerOptions = {}) {
     this.chunkSize = options.chunkSize ?? 512;
     this.overlap = options.overlap ?? 50;
     this.countTokens = options.countTokens ?? approximateTokens;
+    const countTokens = this.countTokens;
+    this.count = countTokens === approximateTokens ? approximateTokensIn : (text, start, end) => countTokens(text.slice(start, end));
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 16) {
       throw new ConfigurationError(`chunker.chunkSize: expected an integer of at least 16, got ${String(options.chunkSize)}`);
     }
@@ -59,7 +63,7 @@ export class RecursiveChunker implements Chunker {
 
   /** Units no larger than `limit`, splitting a block at ever finer separators. */
   private fit(text: string, block: Omit<Unit, "tokens">, limit: number): Unit[] {
-    const tokens = this.countTokens(text.slice(block.start, block.end));
+    const tokens = this.count(text, block.start, block.end);
     if (tokens <= limit) return [{ ...block, tokens }];
     return this.split(text, block.start, block.end, limit, 0).map((unit, i) => ({ ...unit, heading: block.heading && i === 0 }));
   }
@@ -69,12 +73,12 @@ export class RecursiveChunker implements Chunker {
     if (!separator) return hardSplit(text, start, end, limit, this.countTokens);
     const segments: Unit[] = [];
     for (const [s, e] of segmentsOf(text, start, end, separator)) {
-      const tokens = this.countTokens(text.slice(s, e));
+      const tokens = this.count(text, s, e);
       if (tokens <= limit) segments.push({ start: s, end: e, tokens, heading: false });
       else segments.push(...this.split(text, s, e, limit, level + 1));
     }
-    // Pack neighbouring segments back together up to the limit; token counts add up closely
-    // enough across whitespace, and the final chunk is counted exactly.
+    // Pack neighbouring segments back together up to the limit: token counts add up across
+    // whitespace (exactly for the default count, closely enough for a tokenizer's).
     const packed: Unit[] = [];
     for (const segment of segments) {
       const last = packed.at(-1);
@@ -100,7 +104,7 @@ export class RecursiveChunker implements Chunker {
       current = current
         ? { start: current.start, end: unit.end, tokens: current.tokens + unit.tokens, heading: current.heading }
         : unit;
-      if (current.tokens >= minimum && fnv1a(text.slice(unit.start, unit.end)) % 3 === 0) {
+      if (current.tokens >= minimum && fnv1a(text, unit.start, unit.end) % 3 === 0) {
         bodies.push(current);
         current = undefined;
       }
@@ -109,30 +113,59 @@ export class RecursiveChunker implements Chunker {
     return bodies;
   }
 
-  /** Starts each chunk after the first with the last `overlap` tokens of the previous body, from a word (or sentence) start. */
+  /**
+   * Starts each chunk after the first with the last `overlap` tokens of the previous body, from
+   * a word (or sentence) start. A chunk's token count is its overlap's plus its body's, both
+   * already counted: counts add up across the whitespace between them.
+   */
   private withOverlap(text: string, bodies: Unit[]): Chunk[] {
     return bodies.map((body, index) => {
       const previous = bodies[index - 1];
-      const start = previous && this.overlap > 0 ? this.overlapStart(text, previous) : body.start;
-      const chunkText = text.slice(start, body.end);
-      return { index, text: chunkText, start, end: body.end, tokenCount: this.countTokens(chunkText) };
+      const overlap = previous && this.overlap > 0 ? this.overlapStart(text, previous) : { start: body.start, tokens: 0 };
+      return { index, text: text.slice(overlap.start, body.end), start: overlap.start, end: body.end, tokenCount: overlap.tokens + body.tokens };
     });
   }
 
-  private overlapStart(text: string, previous: Unit): number {
-    const words = [...text.slice(previous.start, previous.end).matchAll(/\S+/g)];
+  /**
+   * Where the overlap taken from the end of `previous` starts, and its tokens: the earliest
+   * sentence start among the last words that fit in `overlap` tokens, else the earliest such
+   * word. Walks back from the body's end, a word at a time, so only the overlap is looked at.
+   */
+  private overlapStart(text: string, previous: Unit): { start: number; tokens: number } {
     let budget = this.overlap;
-    let first = previous.end;
-    let sentenceStart: number | undefined;
-    for (let i = words.length - 1; i >= 0; i--) {
-      const word = words[i]!;
-      budget -= this.countTokens(word[0]);
+    let first = { start: previous.end, tokens: 0 };
+    let sentence: { start: number; tokens: number } | undefined;
+    // Bodies are trimmed: they start and end with a non-space character.
+    for (let end = previous.end; end > previous.start; ) {
+      let start = end;
+      while (start > previous.start && !isSpace(text.charCodeAt(start - 1))) start--;
+      budget -= this.count(text, start, end);
       if (budget < 0) break;
-      first = previous.start + word.index;
-      if (i === 0 || /[.!?:;]["')\]]*$/.test(words[i - 1]![0])) sentenceStart = first;
+      first = { start, tokens: this.overlap - budget };
+      if (start === previous.start || endsSentence(text, previous.start, start)) sentence = first;
+      end = start;
+      while (end > previous.start && isSpace(text.charCodeAt(end - 1))) end--;
     }
-    return sentenceStart ?? first;
+    return sentence ?? first;
   }
+}
+
+/** Whether the word before the whitespace that precedes `wordStart` ends a sentence: `.!?:;`, then any closing `"')]`. */
+function endsSentence(text: string, from: number, wordStart: number): boolean {
+  let at = wordStart;
+  while (at > from && isSpace(text.charCodeAt(at - 1))) at--;
+  while (at > from && CLOSERS.has(text.charCodeAt(at - 1))) at--;
+  return at > from && SENTENCE_ENDS.has(text.charCodeAt(at - 1));
+}
+
+const SENTENCE_ENDS = new Set([...".!?:;"].map((char) => char.charCodeAt(0)));
+const CLOSERS = new Set([..."\"')]"].map((char) => char.charCodeAt(0)));
+
+/** JavaScript's `\s`: the WhiteSpace and LineTerminator characters. */
+function isSpace(code: number): boolean {
+  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
+  if (code < 0xa0) return false;
+  return code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
 }
 
 /** Finer and finer places to split an oversized block: lines, sentences, words. Characters come last. */
@@ -228,11 +261,11 @@ function isLowSurrogate(code: number): boolean {
   return code >= 0xdc00 && code <= 0xdfff;
 }
 
-/** 32-bit FNV-1a over UTF-16 code units: a cheap, stable hash for cut decisions. */
-function fnv1a(value: string): number {
+/** 32-bit FNV-1a over the UTF-16 code units of `text.slice(start, end)`: a cheap, stable hash for cut decisions. */
+function fnv1a(text: string, start: number, end: number): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) {
-    hash ^= value.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash;
