@@ -70,8 +70,22 @@ export function contentHash(content: string | null | undefined): string | null {
   return content == null ? null : createHash("sha256").update(content, "utf8").digest("hex");
 }
 
-/** The columns whose change makes the stored vectors (or their metadata) stale. */
-const indexedColumns = ["title", "source", "sourceUrl", "content", "language", "tags", "metadata"] as const;
+/** The columns whose change makes the stored vectors (or their metadata) stale; content is compared by its hash. */
+const indexedColumns = ["title", "source", "sourceUrl", "language", "tags", "metadata"] as const;
+
+/** What a write reads of the row it changes: the owner, and what decides whether the index goes stale. Never the content. */
+const ownedColumns = {
+  id: true,
+  userId: true,
+  contentHash: true,
+  title: true,
+  source: true,
+  sourceUrl: true,
+  language: true,
+  tags: true,
+  metadata: true,
+} as const satisfies Prisma.DocumentSelect & Record<(typeof indexedColumns)[number], true>;
+type OwnedRow = Prisma.DocumentGetPayload<{ select: typeof ownedColumns }>;
 
 export class DocumentsRepository {
   constructor(
@@ -98,9 +112,11 @@ export class DocumentsRepository {
       const userId = ownerForWrite(this.ctx.scope, row.userId, "documents.create") ?? null;
       return { ...row, userId, metadata: row.metadata ?? Prisma.DbNull, contentHash: contentHash(row.content), indexStatusAt: new Date() };
     });
-    const write = async (client: RepositoryContext["client"]) => {
+    const write = async (client: RepositoryContext["client"]): Promise<Document[]> => {
       try {
-        return await client.document.createManyAndReturn({ data });
+        // The content is written, not read back: the caller has it, and it may be megabytes.
+        const rows = await client.document.createManyAndReturn({ data, omit: { content: true } });
+        return rows.map((row, i) => ({ ...row, content: data[i]!.content ?? null }));
       } catch (error) {
         const owners = [...new Set(data.map((row) => row.userId))];
         throw fromPrismaError(error, { entity: "Document", refs: { userId: ["User", owners.length === 1 ? owners[0] : owners.join(", ")] } });
@@ -161,20 +177,25 @@ export class DocumentsRepository {
     const key = parseInput(id, documentId, "document id");
     const data = parseInput(updateDocumentInput, patch, "document update");
     const mode = this.mode(options);
+    const newHash = data.content === undefined ? undefined : contentHash(data.content);
     const document = await this.ctx.transaction(async (tx) => {
       const current = await this.ownedForWrite(tx, key);
-      const stale = indexedColumns.some(
-        (column) => column in data && JSON.stringify(data[column] ?? null) !== JSON.stringify(current[column] ?? null),
-      );
+      const stale =
+        (newHash !== undefined && newHash !== current.contentHash) ||
+        indexedColumns.some((column) => column in data && JSON.stringify(data[column] ?? null) !== JSON.stringify(current[column] ?? null));
       try {
         const { metadata, ...columns } = data;
         const changes: Prisma.DocumentUncheckedUpdateInput = {
           ...columns,
-          ...(data.content === undefined ? {} : { contentHash: contentHash(data.content) }),
+          ...(newHash === undefined ? {} : { contentHash: newHash }),
           ...(metadata === undefined ? {} : { metadata: metadata ?? Prisma.DbNull }),
           ...(stale ? { indexed: false, indexStatus: IndexStatus.PENDING, indexStatusAt: new Date() } : {}),
         };
-        const updated = await tx.document.update({ where: { id: key }, data: changes });
+        // New content is not read back (the caller has it); content the patch leaves alone is.
+        const updated: Document =
+          data.content === undefined
+            ? await tx.document.update({ where: { id: key }, data: changes })
+            : { ...(await tx.document.update({ where: { id: key }, data: changes, omit: { content: true } })), content: data.content ?? null };
         if (stale) await this.sync.changed(tx, [updated], mode);
         return { updated, stale };
       } catch (error) {
@@ -204,22 +225,25 @@ export class DocumentsRepository {
     return parseInput(syncOption, options, "options")?.sync ?? this.sync.defaultMode;
   }
 
-  /** With sync "now", indexes the written documents once their transaction committed, and returns them re-read. */
+  /** With sync "now", indexes the written documents once their transaction committed, and returns them re-read (all but the content, which indexing leaves as it was). */
   private async afterWrite(documents: Document[], mode: SyncMode): Promise<Document[]> {
     if (mode !== "now") return documents;
     let indexed = documents;
     await this.ctx.afterCommit(async () => {
       await this.sync.indexNow(documents.map((document) => document.id));
-      const rows = await this.ctx.client.document.findMany({ where: { id: { in: documents.map((document) => document.id) } } });
+      const rows = await this.ctx.client.document.findMany({ where: { id: { in: documents.map((document) => document.id) } }, omit: { content: true } });
       const byId = new Map(rows.map((row) => [row.id, row]));
-      indexed = documents.map((document) => byId.get(document.id) ?? document);
+      indexed = documents.map((document) => {
+        const row = byId.get(document.id);
+        return row ? { ...row, content: document.content } : document;
+      });
     });
     return indexed;
   }
 
-  /** The row, if this scope may change it: NotFound when invisible, Permission when public. */
-  private async ownedForWrite(client: RepositoryContext["client"], key: string): Promise<Document> {
-    const document = await client.document.findFirst({ where: { id: key, ...visibleTo(this.ctx.scope) } });
+  /** The row's owner and indexed fields, if this scope may change it: NotFound when invisible, Permission when public. */
+  private async ownedForWrite(client: RepositoryContext["client"], key: string): Promise<OwnedRow> {
+    const document = await client.document.findFirst({ where: { id: key, ...visibleTo(this.ctx.scope) }, select: ownedColumns });
     if (!document) throw new NotFoundError("Document", key);
     if (this.ctx.scope && document.userId !== this.ctx.scope.userId) {
       throw new PermissionError(`Document ${JSON.stringify(key)} is public; a user scope cannot change it`);

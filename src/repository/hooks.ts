@@ -13,13 +13,13 @@ export interface DocumentSync {
   /** The mode used when a write does not name one. */
   readonly defaultMode: SyncMode;
   /** Inside a write's transaction, when the documents' indexed form may have changed. */
-  changed(tx: TransactionClient, documents: readonly Document[], mode: SyncMode): Promise<void>;
+  changed(tx: TransactionClient, documents: ReadonlyArray<Pick<Document, "id">>, mode: SyncMode): Promise<void>;
   /** After the write committed, for mode "now". */
   indexNow(documentIds: readonly string[]): Promise<void>;
   /** Deletes a document: its vectors, then its row. Scope was already checked. */
   deleteNow(documentId: string): Promise<void>;
   /** Inside a transaction: marks the document as deleting and enqueues the job that will finish it. */
-  deleteEnqueued(tx: TransactionClient, document: Document): Promise<void>;
+  deleteEnqueued(tx: TransactionClient, document: Pick<Document, "id">): Promise<void>;
   /** Inside the user-delete transaction, before the user's rows cascade away: keep what the vector purge needs. */
   userDeleting(tx: TransactionClient, userId: string): Promise<void>;
   /** After the user-delete transaction committed. */

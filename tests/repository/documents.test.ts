@@ -198,3 +198,50 @@ describeEachDatabase("documents.createMany", (target) => {
     expect(await ds.prisma.syncJob.count({ where: { documentId: { in: created.map((d) => d.id) }, kind: "INDEX" } })).toBe(2);
   });
 });
+
+describeEachDatabase("document writes", (target) => {
+  /** Columns a statement reads back: its SELECT list or its RETURNING list. */
+  const readColumns = (sql: string) => /RETURNING(.*)$/s.exec(sql)?.[1] ?? /^\s*SELECT(.*?)\sFROM\s/is.exec(sql)?.[1] ?? "";
+  const readsContent = (statements: string[]) => statements.filter((sql) => readColumns(sql).includes('"content"'));
+
+  it("never read back a content the caller just wrote, and still return it", async () => {
+    const statements: string[] = [];
+    const ds = await target.open({ database: { onQuery: (event) => statements.push(event.sql) }, sync: { onWrite: "none" } });
+    const content = "A long body. ".repeat(1_000);
+    const created = await ds.documents.create({ title: "big", source: "api", content });
+    const [many] = await ds.documents.createMany([{ title: "many", source: "api", content: "x" }]);
+    const updated = await ds.documents.update(created.id, { content: `${content}More.` });
+    expect(readsContent(statements)).toEqual([]);
+    expect(created.content).toBe(content);
+    expect(many!.content).toBe("x");
+    expect(updated).toMatchObject({ content: `${content}More.`, indexStatus: "PENDING" });
+    expect(updated).toEqual(await ds.documents.get(created.id));
+  });
+
+  it("return the stored content when an update leaves it alone", async () => {
+    const ds = await target.open({ sync: { onWrite: "none" } });
+    const created = await ds.documents.create({ title: "t", source: "api", content: "kept" });
+    expect(await ds.documents.update(created.id, { title: "renamed" })).toMatchObject({ title: "renamed", content: "kept" });
+  });
+
+  it("decide by the content hash whether an update makes the index stale", async () => {
+    const ds = await target.open({ sync: { onWrite: "none" } });
+    const created = await ds.documents.create({ title: "t", source: "api", content: "same" });
+    await ds.prisma.document.update({ where: { id: created.id }, data: { indexed: true, indexStatus: "INDEXED" } });
+    expect(await ds.documents.update(created.id, { content: "same" })).toMatchObject({ indexed: true, indexStatus: "INDEXED" });
+    expect(await ds.documents.update(created.id, { content: null })).toMatchObject({ indexed: false, indexStatus: "PENDING", content: null, contentHash: null });
+  });
+
+  it("read no content to check a delete's ownership", async () => {
+    const statements: string[] = [];
+    const ds = await target.open({ database: { onQuery: (event) => statements.push(event.sql) }, sync: { onWrite: "none" } });
+    const user = await ds.users.create({ email: "deleter@example.com" });
+    const mine = await ds.documents.create({ userId: user.id, title: "t", source: "api", content: "body" });
+    const other = await ds.documents.create({ title: "t", source: "api", content: "body" });
+    statements.length = 0;
+    await ds.as(user.id).documents.delete(mine.id);
+    await ds.documents.delete(other.id);
+    expect(readsContent(statements)).toEqual([]);
+    await rejectsWith(ds.documents.get(mine.id), NotFoundError);
+  });
+});
