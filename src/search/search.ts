@@ -73,7 +73,8 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
   // flight) are dropped during hydration and must not leave the page short.
   const fetchK = Math.min(topK + Math.max(5, topK), 10_000);
   const results = await Promise.all(
-    namespaces.map((namespace) => deps.store.query({ vector, topK: fetchK, filter, namespace }, opts.signal)),
+    // Hits are hydrated from PostgreSQL: the store need not send their metadata (chunk text included).
+    namespaces.map((namespace) => deps.store.query({ vector, topK: fetchK, filter, namespace, includeMetadata: false }, opts.signal)),
   );
   const matches = results
     .flat()

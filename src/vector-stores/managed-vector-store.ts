@@ -5,7 +5,7 @@ import { batches } from "../internal/batch.js";
 import { jsonNumberArrayBytes } from "../internal/json-size.js";
 import { mapConcurrent } from "../internal/concurrency.js";
 import { checkFilter } from "./filter.js";
-import type { VectorMatch, VectorRecord, VectorStore } from "./vector-store.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore } from "./vector-store.js";
 
 export interface ManagedVectorStoreOptions {
   readonly retry: RetryPolicy;
@@ -77,10 +77,7 @@ export class ManagedVectorStore {
     await this.delete(ids, namespace, signal);
   }
 
-  async query(
-    request: { vector: number[]; topK: number; filter?: Parameters<VectorStore["query"]>[0]["filter"]; namespace: string },
-    signal?: AbortSignal,
-  ): Promise<VectorMatch[]> {
+  async query(request: QueryRequest, signal?: AbortSignal): Promise<VectorMatch[]> {
     if (request.filter) checkFilter(request.filter);
     if (!Number.isInteger(request.topK) || request.topK < 1 || request.topK > 10_000) {
       throw new ValidationError("query", [{ path: "topK", message: "must be an integer from 1 to 10000" }]);

@@ -4,6 +4,15 @@ import type { VectorFilter } from "./filter.js";
 export type MetadataValue = string | number | boolean | string[];
 export type VectorMetadata = Record<string, MetadataValue>;
 
+export interface QueryRequest {
+  readonly vector: number[];
+  readonly topK: number;
+  readonly filter?: VectorFilter | undefined;
+  readonly namespace: string;
+  /** Whether matches carry their metadata. Default true. */
+  readonly includeMetadata?: boolean | undefined;
+}
+
 export interface VectorRecord {
   readonly id: string;
   readonly values: number[];
@@ -61,8 +70,12 @@ export interface VectorStore {
    * it, dualstore lists the ids by prefix and deletes them page by page.
    */
   deletePrefix?(prefix: string, namespace: string): Promise<void>;
-  /** The `topK` closest records to `vector` passing `filter`, best first. */
-  query(request: { vector: number[]; topK: number; filter?: VectorFilter | undefined; namespace: string }): Promise<VectorMatch[]>;
+  /**
+   * The `topK` closest records to `vector` passing `filter`, best first. With `includeMetadata:
+   * false` (search, which hydrates hits from PostgreSQL) a store leaves the metadata out where
+   * sending it costs something (Pinecone's response, pgvector's rows) and answers `{}`.
+   */
+  query(request: QueryRequest): Promise<VectorMatch[]>;
   /** The records with these ids that exist, values included. */
   fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]>;
   /** One page of ids starting with `prefix`, in UTF-8 byte order; `cursor` is the previous page's `next`. */

@@ -90,6 +90,25 @@ export function vectorStoreContract(name: string, open: (dimension: number) => P
       expect(all.at(-1)!.score).toBeCloseTo(-1, 3);
     });
 
+    it("ranks and filters the same without metadata, and with it returns each match's own", async () => {
+      const ns = freshNamespace();
+      await store.upsert(
+        [
+          { id: "m#a", values: unit(1, 0), metadata: { text: "a", owner: "x" } },
+          { id: "m#b", values: unit(1, 1), metadata: { text: "b", owner: "x" } },
+          { id: "m#c", values: unit(1, 0.1), metadata: { text: "c", owner: "y" } },
+        ],
+        ns,
+      );
+      await settle();
+      const request = { vector: unit(1, 0), topK: 2, namespace: ns, filter: { field: "owner", eq: "x" } as const };
+      const full = await store.query(request);
+      const bare = await store.query({ ...request, includeMetadata: false });
+      expect(full.map((m) => [m.id, m.metadata.text])).toEqual([["m#a", "a"], ["m#b", "b"]]);
+      expect(bare.map((m) => m.id)).toEqual(["m#a", "m#b"]);
+      bare.forEach((match, i) => expect(match.score).toBeCloseTo(full[i]!.score, 5));
+    });
+
     it("filters with eq, in and and, matching any element of a list field", async () => {
       const ns = freshNamespace();
       await store.upsert(

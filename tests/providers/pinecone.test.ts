@@ -221,6 +221,19 @@ describe("Pinecone failures under the shared retry policy", () => {
   });
 });
 
+describe("Pinecone queries", () => {
+  it("ask for no metadata when the caller hydrates hits elsewhere, so no chunk text crosses the network", async () => {
+    const store = await openStore();
+    await store.ready();
+    const ns = freshNamespace();
+    await store.upsert([{ id: "q#1", values: vector(1), metadata: { text: "a long chunk text ".repeat(50) } }], ns);
+    server.requests.length = 0;
+    const [match] = await store.query({ vector: vector(1), topK: 1, namespace: ns, includeMetadata: false });
+    expect(match).toMatchObject({ id: "q#1", metadata: {} });
+    expect((requestsTo("/query")[0]!.body as { includeMetadata?: boolean }).includeMetadata).toBe(false);
+  });
+});
+
 describe("Pinecone request limits", () => {
   it("splits a large upsert into requests of at most 1,000 records", async () => {
     const store = await openStore();

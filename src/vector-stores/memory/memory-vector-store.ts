@@ -1,7 +1,9 @@
 import { DimensionMismatchError } from "../../errors.js";
 import { compareBytes } from "../../internal/compare.js";
 import { matchesFilter } from "../filter.js";
-import type { VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+
+type StoredRecord = VectorRecord & { norm: number };
 
 /**
  * Vectors in this process's memory, searched exactly (cosine over every record). For tests and
@@ -11,7 +13,7 @@ export class MemoryVectorStore implements VectorStore {
   readonly name = "memory";
   readonly consistency = "strong" as const;
   readonly limits: VectorStoreLimits = { maxUpsertRecords: 10_000, maxIdsPerRequest: 10_000, maxIdLength: 1_024 };
-  private readonly namespaces = new Map<string, Map<string, VectorRecord & { norm: number }>>();
+  private readonly namespaces = new Map<string, Map<string, StoredRecord>>();
   private dimension: number | undefined;
 
   async init({ dimension }: { dimension: number }): Promise<void> {
@@ -41,17 +43,21 @@ export class MemoryVectorStore implements VectorStore {
     for (const id of space?.keys() ?? []) if (id.startsWith(prefix)) space!.delete(id);
   }
 
-  async query({ vector, topK, filter, namespace }: Parameters<VectorStore["query"]>[0]): Promise<VectorMatch[]> {
+  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest): Promise<VectorMatch[]> {
     if (vector.length !== this.dimension) throw new DimensionMismatchError("query vector", this.dimension ?? vector.length, vector.length);
     const queryNorm = norm(vector);
-    const matches: VectorMatch[] = [];
+    const scored: Array<{ record: StoredRecord; score: number }> = [];
     for (const record of this.space(namespace)?.values() ?? []) {
       if (filter && !matchesFilter(record.metadata, filter)) continue;
       let dot = 0;
       for (let i = 0; i < vector.length; i++) dot += vector[i]! * record.values[i]!;
-      matches.push({ id: record.id, score: dot / (queryNorm * record.norm || 1), metadata: structuredClone(record.metadata) });
+      scored.push({ record, score: dot / (queryNorm * record.norm || 1) });
     }
-    return matches.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, topK);
+    // Copies of the metadata for the hits only, not for every record scored.
+    return scored
+      .sort((a, b) => b.score - a.score || (a.record.id < b.record.id ? -1 : 1))
+      .slice(0, topK)
+      .map(({ record, score }) => ({ id: record.id, score, metadata: includeMetadata ? structuredClone(record.metadata) : {} }));
   }
 
   async fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]> {

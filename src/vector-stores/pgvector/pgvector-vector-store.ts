@@ -2,7 +2,7 @@ import type { DatabaseDriverName } from "../../db/driver.js";
 import { quoteIdentifier } from "../../db/driver.js";
 import type { PrismaClient } from "../../db/prisma.js";
 import { ConfigurationError, DimensionMismatchError, ProviderError } from "../../errors.js";
-import type { VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits, VectorMetadata } from "../vector-store.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits, VectorMetadata } from "../vector-store.js";
 import { filterToSql } from "./pgvector-filter.js";
 
 export interface PgVectorStoreOptions {
@@ -128,11 +128,11 @@ export class PgVectorStore implements VectorStore {
     );
   }
 
-  async query({ vector, topK, filter, namespace }: Parameters<VectorStore["query"]>[0]): Promise<VectorMatch[]> {
+  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest): Promise<VectorMatch[]> {
     if (vector.length !== this.dimension) throw new DimensionMismatchError("query vector", this.dimension, vector.length);
     const params: unknown[] = [vectorLiteral(vector), namespace, topK];
     const where = filter ? ` AND ${filterToSql(filter, params)}` : "";
-    const sql = `SELECT id, (1 - (embedding <=> $1::vector))::float8 AS score, metadata
+    const sql = `SELECT id, (1 - (embedding <=> $1::vector))::float8 AS score, ${includeMetadata ? "metadata" : "'{}'::jsonb AS metadata"}
                    FROM ${this.table} WHERE namespace = $2${where}
                   ORDER BY embedding <=> $1::vector LIMIT $3`;
     const { prisma } = this.connection;

@@ -7,7 +7,7 @@ import { sleep } from "../../core/retry.js";
 import { ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
 import type { VectorFilter } from "../filter.js";
-import type { VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
 import { parsePineconeConfig, type PineconeSettings, type PineconeVectorStoreConfig } from "./pinecone-config.js";
 
 /** Ids per list page: Pinecone documents 100 as the default and no maximum, so dualstore asks for no more. */
@@ -80,14 +80,14 @@ export class PineconeVectorStore implements VectorStore {
     }
   }
 
-  async query({ vector, topK, filter, namespace }: Parameters<VectorStore["query"]>[0]): Promise<VectorMatch[]> {
+  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest): Promise<VectorMatch[]> {
     this.checkDimension("query vector", vector);
     const response = await this.send("query", () =>
       this.data().query({
         vector,
         topK,
         namespace: this.pineconeNamespace(namespace),
-        includeMetadata: true,
+        includeMetadata,
         includeValues: false,
         ...(filter ? { filter: toPineconeFilter(filter) } : {}),
       }),
