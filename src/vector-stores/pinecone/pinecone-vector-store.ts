@@ -9,6 +9,7 @@ import { importOptional } from "../../internal/optional-import.js";
 import type { VectorFilter } from "../filter.js";
 import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
 import { parsePineconeConfig, type PineconeSettings, type PineconeVectorStoreConfig } from "./pinecone-config.js";
+import { pineconeHttp, type PineconeHttp } from "./pinecone-http.js";
 
 /** Ids per list page: Pinecone documents 100 as the default and no maximum, so dualstore asks for no more. */
 const LIST_PAGE_MAX = 100;
@@ -45,8 +46,13 @@ export class PineconeVectorStore implements VectorStore {
     private readonly client: Pinecone,
     private readonly settings: PineconeSettings,
     private readonly logger: Logger,
+    private readonly http: PineconeHttp,
   ) {
     if (settings.host !== undefined) this.dataPlane = client.index({ host: settings.host });
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
   }
 
   async init({ dimension }: { dimension: number }): Promise<void> {
@@ -209,14 +215,15 @@ export async function createPineconeVectorStore(
   const settings = parsePineconeConfig(config, context.env);
   registerSecret(settings.apiKey);
   const { Pinecone } = await importOptional("@pinecone-database/pinecone", () => import("@pinecone-database/pinecone"), 'vectorStore: { provider: "pinecone" }');
+  const http = pineconeHttp();
   const client = new Pinecone({
     apiKey: settings.apiKey,
     // One retry policy for every provider: dualstore's, around each store call.
     maxRetries: 0,
-    fetchApi: recordingFetch(settings.requestTimeoutMs),
+    fetchApi: recordingFetch(settings.requestTimeoutMs, http.fetch),
     ...(settings.controllerHostUrl === undefined ? {} : { controllerHostUrl: settings.controllerHostUrl }),
   });
-  return new PineconeVectorStore(client, settings, context.logger);
+  return new PineconeVectorStore(client, settings, context.logger, http);
 }
 
 /** Translates dualstore's filter to Pinecone's metadata filter language; values stay JSON data. */
@@ -289,10 +296,10 @@ interface Exchange {
 const exchanges = new AsyncLocalStorage<Exchange>();
 
 /**
- * The fetch the SDK uses: bounds each request by `timeoutMs` (the SDK has no timeout of its own)
- * and records status, request id, Retry-After and the error message of the current call.
+ * The fetch the SDK uses: `send` bounded by `timeoutMs` (the SDK has no timeout of its own),
+ * recording status, request id, Retry-After and the error message of the current call.
  */
-function recordingFetch(timeoutMs: number): typeof fetch {
+function recordingFetch(timeoutMs: number, send: typeof fetch): typeof fetch {
   return async (input, init) => {
     const deadline = AbortSignal.timeout(timeoutMs);
     const outcome: HttpOutcome = { deadline };
@@ -300,7 +307,7 @@ function recordingFetch(timeoutMs: number): typeof fetch {
     if (exchange) exchange.last = outcome;
     let response: Response;
     try {
-      response = await fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+      response = await send(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
     } catch (error) {
       outcome.unanswered = true;
       throw error;
