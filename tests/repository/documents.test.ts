@@ -208,12 +208,16 @@ describeEachDatabase("document writes", (target) => {
     const statements: string[] = [];
     const ds = await target.open({ database: { onQuery: (event) => statements.push(event.sql) }, sync: { onWrite: "none" } });
     const content = "A long body. ".repeat(1_000);
+    statements.length = 0;
     const created = await ds.documents.create({ title: "big", source: "api", content });
+    expect(statements).toHaveLength(1);
     const [many] = await ds.documents.createMany([{ title: "many", source: "api", content: "x" }]);
     const updated = await ds.documents.update(created.id, { content: `${content}More.` });
     expect(readsContent(statements)).toEqual([]);
     expect(created.content).toBe(content);
+    expect(created.metadata).toBeNull();
     expect(many!.content).toBe("x");
+    expect((await ds.documents.create({ title: "t", source: "api", metadata: null })).metadata).toBeNull();
     expect(updated).toMatchObject({ content: `${content}More.`, indexStatus: "PENDING" });
     expect(updated).toEqual(await ds.documents.get(created.id));
   });
