@@ -89,15 +89,20 @@ describe("OpenAI embedder against the protocol server", () => {
     for (const i of [0, 250, 399]) expect(vectors[i]).toEqual(await embedder.embedQuery(texts[i]!));
   });
 
-  it("counts no token exactly for inputs and requests far from the API's limits", async () => {
+  it("counts no token exactly, nor loads the tokenizer, for inputs and requests far from the API's limits", async () => {
     const [sdk, tokenizer] = await Promise.all([import("openai"), import("gpt-tokenizer/encoding/cl100k_base")]);
+    let loads = 0;
     let counted = 0;
     const countingTokenizer = { ...tokenizer, countTokens: (...args: Parameters<typeof tokenizer.countTokens>) => (counted++, tokenizer.countTokens(...args)) };
     const resolved = resolveOpenAIConfig({ apiKey: server.apiKey, baseURL: `${server.url}/v1`, dimensions: 256 }, {});
-    const embedder = new OpenAIEmbedder(sdk, countingTokenizer, resolved);
+    const embedder = new OpenAIEmbedder(sdk, async () => (loads++, countingTokenizer), resolved);
     await managed(embedder).embedDocuments(Array.from({ length: 300 }, (_, i) => `chunk ${i}: streaming replication ships WAL records to standbys. `.repeat(20)));
     expect(server.requests).toHaveLength(1);
-    expect(counted).toBe(0);
+    expect([loads, counted]).toEqual([0, 0]);
+    // A text long enough that it might pass 8,192 tokens is counted, with the tokenizer loaded once.
+    await managed(embedder).embedDocuments(["long ".repeat(1_000), "longer ".repeat(1_000)]);
+    expect(loads).toBe(1);
+    expect(counted).toBe(2);
   });
 
   it("cuts an input over 8,192 tokens to its longest prefix within them, never inside a character, and embeds that", async () => {
@@ -148,18 +153,18 @@ describe("OpenAI embedder against the protocol server", () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it("counts tokens as the model does, special-token text as plain text", async () => {
-    const embedder = await create();
-    expect(embedder.countTokens("hello world")).toBe(2);
-    expect(embedder.countTokens("<|endoftext|> and 数据库")).toBe(tokens("<|endoftext|> and 数据库"));
-    expect(embedder.tokenizerName).toBe("cl100k_base");
+  it("counts special-token text as plain text, and embeds it whole", async () => {
+    const text = `<|endoftext|> and 数据库 ${"plain words ".repeat(500)}`;
+    expect(tokens(text)).toBeLessThan(8_192);
+    await managed(await create()).embedDocuments([text]);
+    expect(inputsOf(server)).toEqual([[text]]);
   });
 
   it("does not retry a 400, and reports its status and request id", async () => {
     // A combination createOpenAIEmbedder refuses, so the server's own check answers 400.
     const resolved = resolveOpenAIConfig({ apiKey: server.apiKey, baseURL: `${server.url}/v1` }, {});
     const [sdk, tokenizer] = await Promise.all([import("openai"), import("gpt-tokenizer/encoding/cl100k_base")]);
-    const embedder = new OpenAIEmbedder(sdk, tokenizer, { ...resolved, model: "text-embedding-ada-002", dimensions: 256, dimension: 256 });
+    const embedder = new OpenAIEmbedder(sdk, async () => tokenizer, { ...resolved, model: "text-embedding-ada-002", dimensions: 256, dimension: 256 });
     const error = await rejectsWith(managed(embedder).embedQuery("anything"), ProviderError);
     expect(server.requests).toHaveLength(1);
     expect(error).toMatchObject({ provider: "openai", status: 400, retryable: false });

@@ -53,13 +53,13 @@ export class OpenAIEmbedder implements Embedder {
   readonly id: string;
   readonly dimension: number;
   readonly maxBatchSize = MAX_INPUTS_PER_REQUEST;
-  /** Names the tokenizer behind `countTokens` (e.g. for a chunker's id). */
-  readonly tokenizerName = "cl100k_base";
   private readonly client: OpenAISdk.OpenAI;
+  private counter: Promise<TokenCounter> | undefined;
 
+  /** `loadTokenizer` is called the first time a count is needed (its tables take tens of megabytes). */
   constructor(
     private readonly sdk: OpenAIModule,
-    private readonly tokenizer: Tokenizer,
+    private readonly loadTokenizer: () => Promise<Tokenizer>,
     private readonly config: ResolvedOpenAIConfig,
     private readonly logger: Logger = silentLogger,
   ) {
@@ -84,11 +84,20 @@ export class OpenAIEmbedder implements Embedder {
     });
   }
 
-  /** Tokens in `text` as the model counts them, so that chunks can be sized in real tokens. */
-  readonly countTokens: TokenCounter = (text) => this.tokenizer.countTokens(text, PLAIN_TEXT);
+  /** Counts tokens as the model does, loading the tokenizer on first use. */
+  private countTokens(): Promise<TokenCounter> {
+    this.counter ??= this.loadTokenizer().then(
+      (tokenizer) => (text: string) => tokenizer.countTokens(text, PLAIN_TEXT),
+      (error: unknown) => {
+        this.counter = undefined;
+        throw error;
+      },
+    );
+    return this.counter;
+  }
 
   async embedDocuments(texts: readonly string[], options: EmbedCallOptions = {}): Promise<number[][]> {
-    const inputs = this.prepare(texts);
+    const inputs = await this.prepare(texts);
     const vectors: number[][] = [];
     // Sequential on purpose: dualstore already runs batches concurrently, up to its own bound.
     for (const group of batches(inputs, { maxCount: this.maxBatchSize, maxBytes: ESTIMATED_TOKENS_PER_REQUEST, size: (input) => input.tokens })) {
@@ -101,7 +110,8 @@ export class OpenAIEmbedder implements Embedder {
   private async send(group: PreparedInput[], signal: AbortSignal | undefined): Promise<number[][]> {
     const vectors = await this.request(group.map((input) => input.text), signal);
     if (vectors) return vectors;
-    const counted = group.map((input) => (input.exact ? input : { text: input.text, tokens: this.countTokens(input.text), exact: true }));
+    const count = await this.countTokens();
+    const counted = group.map((input) => (input.exact ? input : { text: input.text, tokens: count(input.text), exact: true }));
     const parts: number[][] = [];
     for (const part of batches(counted, { maxCount: this.maxBatchSize, maxBytes: MAX_TOKENS_PER_REQUEST, size: (input) => input.tokens })) {
       const partVectors = await this.request(part.map((input) => input.text), signal);
@@ -126,50 +136,16 @@ export class OpenAIEmbedder implements Embedder {
    * owes one meaningful vector per text, so this is the caller's error, raised before any
    * request) and cuts texts over the per-input limit rather than let the API refuse the batch.
    */
-  private prepare(texts: readonly string[]): PreparedInput[] {
+  private async prepare(texts: readonly string[]): Promise<PreparedInput[]> {
     const blank = texts.flatMap((text, index) => (text.trim() === "" ? [{ path: `texts.${index}`, message: "is empty or whitespace only" }] : []));
     if (blank.length > 0) throw new ValidationError("embedding input", blank);
-    const inputs = texts.map((text) => this.fit(text));
+    const count = texts.some((text) => !surelyFits(text)) ? await this.countTokens() : undefined;
+    const inputs = texts.map((text) => (surelyFits(text) ? { text, tokens: estimateTokens(text), exact: false } : fit(text, count!)));
     const truncated = inputs.filter((input, index) => input.text.length < texts[index]!.length).length;
     if (truncated > 0) {
       this.logger.warn(`${PROVIDER}: embedding only the first ${MAX_TOKENS_PER_INPUT} tokens of ${truncated} longer text(s)`, { embedder: this.id });
     }
     return inputs;
-  }
-
-  /**
-   * `text` with its size if it is within the per-input limit, else its longest prefix that is,
-   * cut between characters. The cut is found by counting prefixes, not by decoding the first
-   * 8,192 tokens: the 8,192nd may end inside a character, and gpt-tokenizer's decode() then
-   * keeps the leftover bytes in a decoder that every later decode() shares.
-   */
-  private fit(text: string): PreparedInput {
-    // A token holds at least one UTF-8 byte and a UTF-16 unit at most three, so this text fits.
-    if (text.length * 3 <= MAX_TOKENS_PER_INPUT) return { text, tokens: estimateTokens(text), exact: false };
-    // Lone surrogates carry no text, and the API would see them as U+FFFD anyway.
-    const whole = text.toWellFormed();
-    const prefix = (length: number): PreparedInput => {
-      const head = whole.slice(0, characterBoundary(whole, length));
-      return { text: head, tokens: this.countTokens(head), exact: true };
-    };
-    let fits: PreparedInput = { text: "", tokens: 0, exact: true }; // the longest prefix known to fit
-    let over = Number.POSITIVE_INFINITY; // the length of the shortest prefix known not to
-    // Double the prefix until it no longer fits, so that the tokenizer never sees much more
-    // than what is kept: its cost grows with the square of an unbroken run's length (CJK text
-    // has no spaces), and a text may be megabytes long.
-    for (let length = MAX_TOKENS_PER_INPUT; over === Number.POSITIVE_INFINITY; length *= 2) {
-      const candidate = prefix(Math.min(length, whole.length));
-      if (candidate.tokens > MAX_TOKENS_PER_INPUT) over = candidate.text.length;
-      else if (candidate.text.length === whole.length) return candidate;
-      else fits = candidate;
-    }
-    // Then halve the gap between the two.
-    for (;;) {
-      const candidate = prefix(Math.floor((fits.text.length + over) / 2));
-      if (candidate.text.length <= fits.text.length) return fits;
-      if (candidate.tokens > MAX_TOKENS_PER_INPUT) over = candidate.text.length;
-      else fits = candidate;
-    }
   }
 
   /** The vectors, in input order; undefined when the API refused the request as over MAX_TOKENS_PER_REQUEST. */
@@ -211,15 +187,16 @@ export class OpenAIEmbedder implements Embedder {
   }
 }
 
-/** Builds the OpenAI embedder from `embedder: { provider: "openai", ... }`; loads the SDK and tokenizer only now. */
+/**
+ * Builds the OpenAI embedder from `embedder: { provider: "openai", ... }`; loads the SDK only
+ * now, and the tokenizer only when a text is long enough to need counting.
+ */
 export async function createOpenAIEmbedder(config: OpenAIEmbedderConfig, context: EmbedderContext): Promise<OpenAIEmbedder> {
   const resolved = resolveOpenAIConfig(config, context.env);
   registerSecret(resolved.apiKey);
-  const [sdk, tokenizer] = await Promise.all([
-    importOptional("openai", () => import("openai"), "embedder"),
-    importOptional("gpt-tokenizer", () => import("gpt-tokenizer/encoding/cl100k_base"), "embedder"),
-  ]);
-  return new OpenAIEmbedder(sdk, tokenizer, resolved, context.logger);
+  const sdk = await importOptional("openai", () => import("openai"), "embedder");
+  const loadTokenizer = () => importOptional("gpt-tokenizer", () => import("gpt-tokenizer/encoding/cl100k_base"), "embedder");
+  return new OpenAIEmbedder(sdk, loadTokenizer, resolved, context.logger);
 }
 
 /**
@@ -231,6 +208,44 @@ function estimateTokens(text: string): number {
   let ascii = 0;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x80) ascii++;
   return Math.ceil(ascii / 3) + (text.length - ascii);
+}
+
+/** A token holds at least one UTF-8 byte and a UTF-16 unit at most three: a text this short is within the per-input limit. */
+function surelyFits(text: string): boolean {
+  return text.length * 3 <= MAX_TOKENS_PER_INPUT;
+}
+
+/**
+ * `text` counted exactly if it is within the per-input limit, else its longest prefix that is,
+ * cut between characters. The cut is found by counting prefixes, not by decoding the first
+ * 8,192 tokens: the 8,192nd may end inside a character, and gpt-tokenizer's decode() then
+ * keeps the leftover bytes in a decoder that every later decode() shares.
+ */
+function fit(text: string, count: TokenCounter): PreparedInput {
+  // Lone surrogates carry no text, and the API would see them as U+FFFD anyway.
+  const whole = text.toWellFormed();
+  const prefix = (length: number): PreparedInput => {
+    const head = whole.slice(0, characterBoundary(whole, length));
+    return { text: head, tokens: count(head), exact: true };
+  };
+  let fits: PreparedInput = { text: "", tokens: 0, exact: true }; // the longest prefix known to fit
+  let over = Number.POSITIVE_INFINITY; // the length of the shortest prefix known not to
+  // Double the prefix until it no longer fits, so that the tokenizer never sees much more
+  // than what is kept: its cost grows with the square of an unbroken run's length (CJK text
+  // has no spaces), and a text may be megabytes long.
+  for (let length = MAX_TOKENS_PER_INPUT; over === Number.POSITIVE_INFINITY; length *= 2) {
+    const candidate = prefix(Math.min(length, whole.length));
+    if (candidate.tokens > MAX_TOKENS_PER_INPUT) over = candidate.text.length;
+    else if (candidate.text.length === whole.length) return candidate;
+    else fits = candidate;
+  }
+  // Then halve the gap between the two.
+  for (;;) {
+    const candidate = prefix(Math.floor((fits.text.length + over) / 2));
+    if (candidate.text.length <= fits.text.length) return fits;
+    if (candidate.tokens > MAX_TOKENS_PER_INPUT) over = candidate.text.length;
+    else fits = candidate;
+  }
 }
 
 /** `length`, moved back one unit if cutting there would split a surrogate pair. */
