@@ -220,7 +220,8 @@ export class DocumentsRepository {
     const key = parseInput(id, documentId, "document id");
     const mode = parseInput(deleteOption, options, "options")?.sync ?? (this.ctx.inTransaction ? "enqueue" : "now");
     if (mode === "now" && !this.ctx.inTransaction) {
-      await this.ownedForWrite(this.ctx.client, key);
+      // Unscoped, there is no owner to check: deleteNow itself reports a missing document.
+      if (this.ctx.scope) await this.ownedForWrite(this.ctx.client, key);
       await this.sync.deleteNow(key);
       return;
     }

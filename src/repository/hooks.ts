@@ -16,7 +16,7 @@ export interface DocumentSync {
   changed(tx: TransactionClient, documents: ReadonlyArray<Pick<Document, "id">>, mode: SyncMode): Promise<void>;
   /** After the write committed, for mode "now". */
   indexNow(documentIds: readonly string[]): Promise<void>;
-  /** Deletes a document: its vectors, then its row. Scope was already checked. */
+  /** Deletes a document: its vectors, then its row. Scope was already checked; a missing document is NotFoundError. */
   deleteNow(documentId: string): Promise<void>;
   /** Inside a transaction: marks the document as deleting and enqueues the job that will finish it. */
   deleteEnqueued(tx: TransactionClient, document: Pick<Document, "id">): Promise<void>;

@@ -248,4 +248,11 @@ describeEachDatabase("document writes", (target) => {
     expect(readsContent(statements)).toEqual([]);
     await rejectsWith(ds.documents.get(mine.id), NotFoundError);
   });
+
+  it("report a delete of a missing document as NotFoundError, with or without a vector index", async () => {
+    for (const ds of [await target.open({ sync: { onWrite: "none" } }), await target.open({ vectorStore: null })]) {
+      const error = await rejectsWith(ds.documents.delete("no-such-document"), NotFoundError);
+      expect(error).toMatchObject({ entity: "Document", id: "no-such-document" });
+    }
+  });
 });
