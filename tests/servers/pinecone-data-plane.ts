@@ -32,23 +32,32 @@ function objectBody(request: ServiceRequest): Record<string, unknown> {
   return body;
 }
 
+/** Each stored vector's length, computed once: a query scans every vector, and the bench's indexes hold tens of thousands. */
+const norms = new WeakMap<readonly number[], number>();
+
+function norm(values: readonly number[]): number {
+  let found = norms.get(values);
+  if (found === undefined) {
+    let sum = 0;
+    for (let i = 0; i < values.length; i += 1) sum += values[i]! * values[i]!;
+    found = Math.sqrt(sum);
+    norms.set(values, found);
+  }
+  return found;
+}
+
 /** Pinecone's scores: cosine similarity, dot product, or squared Euclidean distance. */
 function score(metric: Metric, a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let normA = 0;
-  let normB = 0;
-  let squaredDistance = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    dot += x * y;
-    normA += x * x;
-    normB += y * y;
-    squaredDistance += (x - y) * (x - y);
+  if (metric === "euclidean") {
+    let squaredDistance = 0;
+    for (let i = 0; i < a.length; i += 1) squaredDistance += (a[i]! - b[i]!) * (a[i]! - b[i]!);
+    return squaredDistance;
   }
+  let dot = 0;
+  for (let i = 0; i < a.length; i += 1) dot += a[i]! * b[i]!;
   if (metric === "dotproduct") return dot;
-  if (metric === "euclidean") return squaredDistance;
-  return normA === 0 || normB === 0 ? 0 : dot / Math.sqrt(normA * normB);
+  const lengths = norm(a) * norm(b);
+  return lengths === 0 ? 0 : dot / lengths;
 }
 
 function vectorJson(vector: StoredVector, includeValues = true, includeMetadata = true): Record<string, unknown> {
