@@ -43,6 +43,8 @@ const deleteOption = z.strictObject({ sync: z.enum(["enqueue", "now"]).optional(
 const listDocumentsInput = z.strictObject({
   /** Owner filter: a user id, or `null` for public documents only. Absent: all visible. */
   userId: id.nullable().optional(),
+  /** The mirrors of this source's rows instead of ordinary documents. */
+  sourceName: id.optional(),
   /** Documents carrying every one of these tags. */
   tags: z.array(text({ min: 1, max: 100 })).max(50).optional(),
   indexed: z.boolean().optional(),
@@ -124,8 +126,7 @@ export class DocumentsRepository {
             : await client.document.createManyAndReturn({ data, omit: { content: true } });
         return written.map((row, i) => ({ ...row, content: data[i]!.content ?? null }));
       } catch (error) {
-        const owners = [...new Set(data.map((row) => row.userId))];
-        throw fromPrismaError(error, { entity: "Document", refs: { userId: ["User", owners.length === 1 ? owners[0] : owners.join(", ")] } });
+        throw fromPrismaError(error, { entity: "Document" });
       }
     };
     // Only an enqueued sync adds a second write (the jobs); otherwise one statement is enough.
@@ -144,18 +145,19 @@ export class DocumentsRepository {
   /** A document the scope can see: its own, or a public one. */
   async get(documentId: string): Promise<Document> {
     const key = parseInput(id, documentId, "document id");
-    const document = await this.ctx.client.document.findFirst({ where: { id: key, ...visibleTo(this.ctx.scope) } });
+    const document = await this.ctx.client.document.findFirst({ where: { id: key, sourceName: null, ...visibleTo(this.ctx.scope) } });
     if (!document) throw new NotFoundError("Document", key);
     return document;
   }
 
-  /** Newest first, without content. */
+  /** Newest first, without content. Mirrors of source rows only when `sourceName` asks for them. */
   async list(filter: ListDocumentsInput = {}): Promise<Page<DocumentSummary>> {
     const query = parseInput(listDocumentsInput, filter, "document filter");
     const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status];
     const where: Prisma.DocumentWhereInput = {
       AND: [
         visibleTo(this.ctx.scope),
+        { sourceName: query.sourceName ?? null },
         query.userId === undefined ? {} : { userId: query.userId },
         query.tags?.length ? { tags: { hasEvery: query.tags } } : {},
         query.indexed === undefined ? {} : { indexed: query.indexed },
@@ -248,9 +250,12 @@ export class DocumentsRepository {
     return indexed;
   }
 
-  /** The row's owner and indexed fields, if this scope may change it: NotFound when invisible, Permission when public. */
+  /**
+   * The row's owner and indexed fields, if this scope may change it: NotFound when invisible or
+   * a source mirror (those follow their app rows), Permission when public.
+   */
   private async ownedForWrite(client: RepositoryContext["client"], key: string): Promise<OwnedRow> {
-    const document = await client.document.findFirst({ where: { id: key, ...visibleTo(this.ctx.scope) }, select: ownedColumns });
+    const document = await client.document.findFirst({ where: { id: key, sourceName: null, ...visibleTo(this.ctx.scope) }, select: ownedColumns });
     if (!document) throw new NotFoundError("Document", key);
     if (this.ctx.scope && document.userId !== this.ctx.scope.userId) {
       throw new PermissionError(`Document ${JSON.stringify(key)} is public; a user scope cannot change it`);

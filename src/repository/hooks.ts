@@ -20,7 +20,7 @@ export interface DocumentSync {
   deleteNow(documentId: string): Promise<void>;
   /** Inside a transaction: marks the document as deleting and enqueues the job that will finish it. */
   deleteEnqueued(tx: TransactionClient, document: Pick<Document, "id">): Promise<void>;
-  /** Inside the user-delete transaction, before the user's rows cascade away: keep what the vector purge needs. */
+  /** Inside the user-delete transaction, before the user's documents are deleted: keep what the vector purge needs. */
   userDeleting(tx: TransactionClient, userId: string): Promise<void>;
   /** After the user-delete transaction committed. */
   userDeleted(userId: string): Promise<void>;

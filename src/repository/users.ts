@@ -71,7 +71,8 @@ export class UsersRepository {
   /**
    * Deletes the user and everything it owns (accounts, sessions, chats and their messages,
    * artifacts, settings, documents). The documents' vectors leave the vector index too: the
-   * purge is recorded in the same transaction as the delete, so it cannot be lost.
+   * purge is recorded in the same transaction as the delete, so it cannot be lost. Mirrors of
+   * source rows the user owns stay: they follow the app's rows, not dualstore's users.
    */
   async delete(userId: string): Promise<void> {
     const key = parseInput(id, userId, "user id");
@@ -80,6 +81,8 @@ export class UsersRepository {
       const existing = await tx.user.findUnique({ where: { id: key }, select: { id: true } });
       if (!existing) throw new NotFoundError("User", key);
       await this.sync.userDeleting(tx, key);
+      // Documents name their owner without a foreign key (an owner need not be a dualstore user).
+      await tx.document.deleteMany({ where: { userId: key, sourceName: null } });
       await tx.user.delete({ where: { id: key } });
     });
     await this.ctx.afterCommit(() => this.sync.userDeleted(key));

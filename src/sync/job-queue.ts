@@ -45,9 +45,9 @@ export class JobQueue {
     await client.syncJob.createMany({ data: documentIds.map((documentId) => ({ kind, documentId, namespace: namespace ?? null })) });
   }
 
-  /** In a user delete's transaction: a PURGE job for every document of the user, before they cascade away. */
+  /** In a user delete's transaction: a PURGE job for every document of the user, before their rows are deleted. */
   async enqueueUserPurge(tx: TransactionClient, userId: string, namespaceOf: (row: { vectorNamespace: string | null }) => string): Promise<string[]> {
-    const documents = await tx.document.findMany({ where: { userId }, select: { id: true, vectorNamespace: true } });
+    const documents = await tx.document.findMany({ where: { userId, sourceName: null }, select: { id: true, vectorNamespace: true } });
     if (documents.length === 0) return [];
     const jobs = await tx.syncJob.createManyAndReturn({
       data: documents.map((d) => ({ kind: "PURGE" as const, documentId: d.id, namespace: namespaceOf(d) })),

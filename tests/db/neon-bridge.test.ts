@@ -91,8 +91,9 @@ const NEON_HOST = "ep-bridge-test.local.invalid";
     expect(created.tags).toEqual(["neon", "bridge"]);
     expect(created.metadata).toEqual(metadata);
 
-    const read = await ds.prisma.document.findUniqueOrThrow({ where: { id: created.id }, include: { user: true } });
-    expect(read.user?.email).toBe(user.email);
+    const read = await ds.prisma.document.findUniqueOrThrow({ where: { id: created.id }, include: { chunks: true } });
+    expect(read.userId).toBe(user.id);
+    expect(read.chunks).toEqual([]);
     expect(read.tags).toEqual(["neon", "bridge"]);
     expect(read.metadata).toEqual(metadata);
 
@@ -106,6 +107,7 @@ const NEON_HOST = "ep-bridge-test.local.invalid";
     const [stored] = await adminQuery<{ tags: string[] }>(`SELECT tags FROM "${schema}"."Document" WHERE id = $1`, [created.id]);
     expect(stored?.tags).toEqual(["neon", "bridge", "updated"]);
 
+    await ds.prisma.document.delete({ where: { id: created.id } });
     await ds.prisma.user.delete({ where: { id: user.id } });
     expect(await ds.prisma.document.count({ where: { id: created.id } })).toBe(0);
   });

@@ -66,8 +66,11 @@ describeEachDatabase("schema on a freshly migrated database", (target) => {
     await prisma.message.delete({ where: { id: message.id } });
     expect(await prisma.artifact.findUniqueOrThrow({ where: { id: artifact.id } })).toMatchObject({ messageId: null });
 
-    // Deleting the user removes everything it owns (onDelete: Cascade).
+    // Deleting the user removes everything it owns through a foreign key (onDelete: Cascade);
+    // documents name their owner by key only, so ds.users.delete deletes them itself.
     await prisma.user.delete({ where: { id: user.id } });
+    expect(await prisma.document.count()).toBe(1);
+    await prisma.document.delete({ where: { id: document.id } });
     const counts = await Promise.all([
       prisma.account.count(),
       prisma.session.count(),
@@ -86,6 +89,9 @@ describeEachDatabase("schema on a freshly migrated database", (target) => {
     await prisma.user.create({ data: { email: "dup@example.com" } });
     await expect(prisma.user.create({ data: { email: "dup@example.com" } })).rejects.toMatchObject({ code: "P2002" });
     await expect(prisma.chat.create({ data: { userId: "no-such-user", title: "x" } })).rejects.toMatchObject({ code: "P2003" });
-    await expect(prisma.document.create({ data: { userId: "no-such-user", title: "x", source: "api" } })).rejects.toMatchObject({ code: "P2003" });
+    // A document's owner is any owner key (an app's user or tenant id), not a foreign key.
+    await expect(prisma.document.create({ data: { userId: "app-user-42", title: "x", source: "api" } })).resolves.toMatchObject({ userId: "app-user-42" });
+    await prisma.document.create({ data: { title: "a", source: "api", sourceName: "products", sourceKey: "1" } });
+    await expect(prisma.document.create({ data: { title: "b", source: "api", sourceName: "products", sourceKey: "1" } })).rejects.toMatchObject({ code: "P2002" });
   });
 });

@@ -58,9 +58,11 @@ describeEachDatabase("documents", (target) => {
     expect(await ds.prisma.document.count()).toBe(before);
   });
 
-  it("reports an unknown owner as NotFoundError for the user", async () => {
-    const error = await rejectsWith(ds.documents.create({ userId: "ghost", title: "t", source: "api" }), NotFoundError);
-    expect(error).toMatchObject({ entity: "User", id: "ghost" });
+  it("accepts any owner key, not only a dualstore user's id, and scopes by it", async () => {
+    const doc = await ds.documents.create({ userId: "tenant-7", title: "t", source: "api" });
+    expect(doc.userId).toBe("tenant-7");
+    expect((await ds.as("tenant-7").documents.get(doc.id)).id).toBe(doc.id);
+    await rejectsWith(ds.as("tenant-8").documents.get(doc.id), NotFoundError);
   });
 
   it("marks a document PENDING and not indexed when its content or tags change, but not for its MIME type", async () => {
