@@ -45,21 +45,59 @@ function scriptCapable(adapter, pglite) {
   });
 }
 
-function pgliteAdapterFactory(existing) {
+/** A shadow database for the engine (it replays migrations there): a fresh in-memory PGlite. */
+async function pgliteShadow(opened) {
+  const shadow = new PGlite();
+  opened.push(shadow);
+  return scriptCapable(await new PrismaPGlite(shadow).connect(), shadow);
+}
+
+// The engine works in `schema` when one is named: its queries are qualified by the adapter's
+// schemaName (which the PGlite adapter's factory cannot set), its history table found through
+// the search_path (which the engine leaves to the connection, as a URL's ?schema= would set it).
+async function inSchema(adapter, pglite, schema) {
+  if (schema === undefined) return adapter;
+  await pglite.exec(`SET search_path TO "${schema.replace(/"/g, '""')}"`);
+  return new Proxy(adapter, {
+    get(target, property) {
+      if (property === "getConnectionInfo") return () => ({ ...target.getConnectionInfo?.(), schemaName: schema });
+      const value = target[property];
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function pgliteAdapterFactory(existing, schema) {
   const main = existing ?? new PGlite();
   const factory = new PrismaPGlite(main);
   const opened = existing ? [] : [main];
   return {
     opened,
+    // An instance the caller shares keeps its own search_path.
+    release: () => (existing && schema !== undefined ? existing.exec("RESET search_path") : undefined),
     factory: {
       provider: factory.provider,
       adapterName: factory.adapterName,
-      connect: async () => scriptCapable(await factory.connect(), main),
-      connectToShadowDb: async () => {
-        const shadow = new PGlite();
-        opened.push(shadow);
-        return scriptCapable(await new PrismaPGlite(shadow).connect(), shadow);
-      },
+      connect: async () => inSchema(scriptCapable(await factory.connect(), main), main, schema),
+      connectToShadowDb: () => pgliteShadow(opened),
+    },
+  };
+}
+
+/**
+ * A driver adapter factory for the engine over another database (e.g. node-postgres), with a
+ * PGlite shadow database for the commands that replay migrations.
+ */
+function withPgliteShadow(factory) {
+  const opened = [];
+  return {
+    opened,
+    release: () => undefined,
+    factory: {
+      provider: factory.provider,
+      adapterName: factory.adapterName,
+      connect: () => factory.connect(),
+      connectToShadowDb: () => pgliteShadow(opened),
     },
   };
 }
@@ -91,23 +129,26 @@ export function readMigrationList(migrationsDir) {
 }
 
 /**
- * Runs `use(engine)` with Prisma's schema engine connected to `pglite` (a fresh in-memory
- * PGlite when absent); the engine's API is @prisma/schema-engine-wasm's SchemaEngine.
+ * Runs `use(engine, files)` with Prisma's schema engine for the schema in `schemaPath` (or the
+ * multi-file schema `files`), connected to `pglite` (a fresh in-memory PGlite when absent; its
+ * `schema` when named) or to the database behind the driver adapter factory `adapter`. The
+ * engine's API is @prisma/schema-engine-wasm's SchemaEngine.
  */
-export async function withSchemaEngine({ schemaPath, pglite }, use) {
+export async function withSchemaEngine({ schemaPath, files, pglite, schema, adapter }, use) {
   const { SchemaEngine } = await loadEngineModule();
   const { bindMigrationAwareSqlAdapterFactory } = await import("@prisma/driver-adapter-utils");
-  const schema = readFileSync(schemaPath, "utf8");
-  const { factory, opened } = pgliteAdapterFactory(pglite);
+  const schemaFiles = files ?? [{ path: "schema.prisma", content: readFileSync(schemaPath, "utf8") }];
+  const { factory, opened, release } = adapter ? withPgliteShadow(adapter) : pgliteAdapterFactory(pglite, schema);
   const engine = await SchemaEngine.new(
-    { datamodels: [["schema.prisma", schema]] },
+    { datamodels: schemaFiles.map((file) => [file.path, file.content]) },
     () => {},
     bindMigrationAwareSqlAdapterFactory(factory),
   );
   try {
-    return await use(engine, schema);
+    return await use(engine, schemaFiles);
   } finally {
     engine.free();
+    await release();
     await Promise.all(opened.map((db) => db.close()));
   }
 }
@@ -117,13 +158,13 @@ export async function withSchemaEngine({ schemaPath, pglite }, use) {
  * (empty when they agree), computed by Prisma's schema engine against PGlite.
  */
 export function diffMigrationsToSchema({ migrationsDir, schemaPath }) {
-  return withSchemaEngine({ schemaPath }, async (engine, schema) => {
+  return withSchemaEngine({ schemaPath }, async (engine, files) => {
     const migrations = readMigrationList(migrationsDir);
     const from =
       migrations.migrationDirectories.length === 0 ? { tag: "empty" } : { tag: "migrations", ...migrations };
     const result = await engine.diff({
       from,
-      to: { tag: "schemaDatamodel", files: [{ path: "schema.prisma", content: schema }] },
+      to: { tag: "schemaDatamodel", files },
       script: true,
       exitCode: true,
       filters: { externalTables: [], externalEnums: [] },

@@ -128,7 +128,7 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
   // A missing key or bad provider option fails now, not after the database was opened and migrated.
   if (options.vectorStore !== null) checkVectorIndexOptions({ ...options, vectorStore: options.vectorStore }, env);
 
-  const database = await openDatabase(options.database ?? {}, { env, logger });
+  const database = await openDatabase(options.database ?? {}, { env, logger, migrationNames: migrations.map((m) => m.name) });
   const { prisma } = database;
   let index: VectorIndex | undefined;
   let closed = false;

@@ -1,7 +1,14 @@
 import type { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "../core/logger.js";
 import { ConfigurationError } from "../errors.js";
-import { instrumentAdapter, type DatabaseDriverName, type DriverConnection, type QueryEvent, type SharedDatabaseHolder } from "./driver.js";
+import {
+  instrumentAdapter,
+  quoteIdentifier,
+  type DatabaseDriverName,
+  type DriverConnection,
+  type QueryEvent,
+  type SharedDatabaseHolder,
+} from "./driver.js";
 import type { NeonSettings } from "./drivers/neon.js";
 import { PrismaClient } from "./prisma.js";
 
@@ -16,7 +23,12 @@ export interface DatabaseOptions {
   url?: string;
   /** Forces a driver instead of inferring it from `url`. */
   driver?: "pglite" | "node-postgres" | "neon";
-  /** PostgreSQL schema for every table dualstore reads and writes. Default: the URL's `schema`, else the server's search_path. */
+  /**
+   * PostgreSQL schema for every table dualstore reads and writes (created if missing). Default:
+   * the URL's `schema`, else `"dualstore"` on a PostgreSQL server or an app's PGlite instance (a
+   * schema the app's Prisma never sees), and `public` in a PGlite database dualstore opened itself.
+   * A database whose dualstore tables were created in `public` before this default keeps them there.
+   */
   schema?: string;
   /** Largest number of pooled connections (node-postgres, Neon, a shared PGlite). Default 10. */
   poolSize?: number;
@@ -59,7 +71,20 @@ const PERCENT_ENCODE_HINT =
   "If the user name or password holds any of : / ? # [ ] @ % or a space, percent-encode it " +
   "(encodeURIComponent(password)): postgres://user:p%2Fss@host:5432/db";
 
-export async function openDatabase(options: DatabaseOptions, context: { env: NodeJS.ProcessEnv; logger: Logger }): Promise<Database> {
+/**
+ * Where dualstore keeps its tables (and its migration history) in a database it may share with
+ * an app: a PostgreSQL schema of its own, which the app's `prisma migrate` never looks at.
+ */
+export const DEFAULT_SCHEMA = "dualstore";
+
+interface OpenContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  /** dualstore's migration names: finding one recorded in `public` marks tables created before DEFAULT_SCHEMA existed. */
+  readonly migrationNames: readonly string[];
+}
+
+export async function openDatabase(options: DatabaseOptions, context: OpenContext): Promise<Database> {
   if (options.prisma) {
     if (options.url || options.pglite) {
       throw new ConfigurationError("database.prisma: pass either an existing Prisma client or a url/pglite, not both");
@@ -76,7 +101,21 @@ export async function openDatabase(options: DatabaseOptions, context: { env: Nod
     };
   }
 
-  const connection = await openDriver(options, context);
+  const plan = planConnection(options, context.env);
+  const opened = await connect(plan, options, context);
+  if (!plan.schemaDefaulted || !(await holdsTablesInPublic(opened.prisma, context))) return opened;
+  // Tables made before dualstore had a schema of its own stay where they are.
+  context.logger.warn(
+    `dualstore's tables are in schema "public", beside any app tables, where an app's \`prisma migrate\` would drop them. ` +
+      'Set database.schema: "public" to keep them there and silence this warning, or move them to a schema of their own ' +
+      '(README: "Using dualstore in an existing Prisma app").',
+  );
+  await opened.close();
+  return connect({ ...plan, schema: "public", schemaDefaulted: false }, options, context);
+}
+
+async function connect(plan: ConnectionPlan, options: DatabaseOptions, context: OpenContext): Promise<Database> {
+  const connection = await openDriver(plan, options, context);
   const adapter = options.onQuery ? instrumentAdapter(connection.adapter, options.onQuery) : connection.adapter;
   const prisma = new PrismaClient({ adapter });
   return {
@@ -97,27 +136,60 @@ export async function openDatabase(options: DatabaseOptions, context: { env: Nod
   };
 }
 
-async function openDriver(options: DatabaseOptions, context: { env: NodeJS.ProcessEnv; logger: Logger }): Promise<DriverConnection> {
+/**
+ * Whether dualstore's migration history is in `public` and not in DEFAULT_SCHEMA. A database
+ * that cannot be reached says no, with a warning: the first query will report it.
+ */
+async function holdsTablesInPublic(prisma: PrismaClient, context: OpenContext): Promise<boolean> {
+  try {
+    const [where] = await prisma.$queryRawUnsafe<Array<{ own: boolean; public: boolean }>>(
+      `SELECT to_regclass('${quoteIdentifier(DEFAULT_SCHEMA)}._prisma_migrations') IS NOT NULL AS own,
+              to_regclass('public._prisma_migrations') IS NOT NULL AS public`,
+    );
+    if (!where || where.own || !where.public) return false;
+    const [found] = await prisma.$queryRawUnsafe<Array<{ found: boolean }>>(
+      `SELECT EXISTS (SELECT 1 FROM public._prisma_migrations WHERE migration_name = ANY($1::text[])) AS found`,
+      [...context.migrationNames],
+    );
+    return found?.found === true;
+  } catch (error) {
+    context.logger.warn(`could not look for dualstore's tables in schema "public"; using schema "${DEFAULT_SCHEMA}"`, { error });
+    return false;
+  }
+}
+
+type ConnectionPlan = { target: DatabaseTarget; schema: string | undefined; schemaDefaulted: boolean };
+
+/**
+ * What to open, and in which schema. A database dualstore opens for itself (PGlite by path or in
+ * memory) keeps its tables in `public`; one it may share (a server, an app's PGlite instance)
+ * gets DEFAULT_SCHEMA unless a schema is named.
+ */
+function planConnection(options: DatabaseOptions, env: NodeJS.ProcessEnv): ConnectionPlan {
   const poolSize = options.poolSize ?? 10;
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new ConfigurationError(`database.poolSize: expected a positive integer, got ${String(options.poolSize)}`);
   }
-  const share = options.share ?? true;
   if (options.pglite) {
-    const { openPglite } = await import("./drivers/pglite.js");
-    return openPglite({ dataDir: undefined, instance: options.pglite, share, poolSize, logger: context.logger });
+    return { target: { kind: "pglite", dataDir: undefined }, schema: options.schema ?? DEFAULT_SCHEMA, schemaDefaulted: options.schema === undefined };
   }
-  const url = options.url ?? (options.driver === "pglite" ? undefined : context.env.DATABASE_URL);
+  const url = options.url ?? (options.driver === "pglite" ? undefined : env.DATABASE_URL);
   const target = parseDatabaseUrl(url, options.driver);
-  if (target.kind === "pglite") {
-    if (options.schema !== undefined) throw new ConfigurationError("database.schema: PGlite databases use one schema; leave it unset");
-    const { openPglite } = await import("./drivers/pglite.js");
-    return openPglite({ dataDir: target.dataDir, share, poolSize, logger: context.logger });
-  }
+  if (target.kind === "pglite") return { target, schema: options.schema, schemaDefaulted: false };
   if (options.schema !== undefined && target.schema !== undefined && options.schema !== target.schema) {
     throw new ConfigurationError(`database.schema: "${options.schema}" contradicts the URL's schema parameter "${target.schema}"`);
   }
-  const schema = options.schema ?? target.schema;
+  const named = options.schema ?? target.schema;
+  return { target, schema: named ?? DEFAULT_SCHEMA, schemaDefaulted: named === undefined };
+}
+
+async function openDriver(plan: ConnectionPlan, options: DatabaseOptions, context: OpenContext): Promise<DriverConnection> {
+  const { target, schema } = plan;
+  const poolSize = options.poolSize ?? 10;
+  if (target.kind === "pglite") {
+    const { openPglite } = await import("./drivers/pglite.js");
+    return openPglite({ dataDir: target.dataDir, instance: options.pglite, schema, share: options.share ?? true, poolSize, logger: context.logger });
+  }
   const neon = options.driver === "neon" || (options.driver === undefined && NEON_HOST.test(target.host));
   if (neon) {
     const { openNeon } = await import("./drivers/neon.js");

@@ -124,6 +124,18 @@ function refuseFailedMigrations(rows: MigrationRow[]): void {
 
 function pendingMigrations(migrations: readonly MigrationSource[], live: MigrationRow[], logger: Logger): MigrationSource[] {
   const recorded = new Map(live.map((row) => [row.migration_name, row]));
+  if (live.length > 0 && !migrations.some((migration) => recorded.has(migration.name))) {
+    // A history without a single migration of ours is an app's: adding ours would show up in its
+    // `prisma migrate dev` as migrations it does not know, and it would offer to reset the database.
+    throw new MigrationError(
+      "MIGRATION_SCHEMA_NOT_EMPTY",
+      `This schema's _prisma_migrations holds another project's migrations (${live
+        .slice(0, 3)
+        .map((row) => row.migration_name)
+        .join(", ")}${live.length > 3 ? ", ..." : ""}). Give dualstore a schema of its own (database.schema or ?schema= in the URL), ` +
+        "or adopt its models into your Prisma schema (`dualstore schema`, then database.managedBy: \"app\").",
+    );
+  }
   for (const migration of migrations) {
     const row = recorded.get(migration.name);
     if (row && !checksumMatches(migration.sql, row.checksum)) {

@@ -24,8 +24,9 @@ const migrationNames = readdirSync(migrationsDir, { withFileTypes: true })
   .sort();
 
 function records(ds: Dualstore): Promise<MigrationRecord[]> {
+  const table = ds.database.schema ? `"${ds.database.schema}"._prisma_migrations` : "_prisma_migrations";
   return ds.prisma.$queryRawUnsafe<MigrationRecord[]>(
-    "SELECT id, checksum, migration_name, finished_at, rolled_back_at, logs, applied_steps_count FROM _prisma_migrations ORDER BY migration_name",
+    `SELECT id, checksum, migration_name, finished_at, rolled_back_at, logs, applied_steps_count FROM ${table} ORDER BY migration_name`,
   );
 }
 
@@ -192,8 +193,9 @@ it("agrees with Prisma's own schema engine in both directions [pglite]", async (
   // dualstore migrates; Prisma's engine then finds nothing to apply and no edited or failed migration.
   const ours = await PGlite.create();
   const ds = await createDualstore({ database: { pglite: ours }, env: {}, vectorStore: null });
+  const schema = ds.database.schema;
   await ds.close();
-  await withSchemaEngine({ schemaPath, pglite: ours }, async (engine) => {
+  await withSchemaEngine({ schemaPath, pglite: ours, schema }, async (engine) => {
     const diagnosis = await engine.diagnoseMigrationHistory({
       migrationsList: list,
       optInToShadowDatabase: false,
@@ -209,7 +211,8 @@ it("agrees with Prisma's own schema engine in both directions [pglite]", async (
 
   // Prisma's engine migrates; dualstore then sees every migration as applied, checksums matching.
   const theirs = await PGlite.create();
-  await withSchemaEngine({ schemaPath, pglite: theirs }, async (engine) => {
+  await theirs.exec(`CREATE SCHEMA "${schema}"`);
+  await withSchemaEngine({ schemaPath, pglite: theirs, schema }, async (engine) => {
     const deploy = await engine.applyMigrations({ migrationsList: list, filters: { externalTables: [], externalEnums: [] } });
     expect(deploy.appliedMigrationNames).toEqual(migrationNames);
   });

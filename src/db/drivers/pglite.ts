@@ -6,6 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "../../core/logger.js";
 import { ConnectionError, DatabaseLockedError } from "../../errors.js";
+import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { DriverConnection } from "../driver.js";
 import { DataDirLock, isAlive, type LockRecord } from "../pglite/data-dir-lock.js";
 import { servePglite, SOCKET_PORT, type PgliteServer } from "../pglite/pglite-server.js";
@@ -20,6 +21,8 @@ export interface PgliteDriverOptions {
   /** Pooled connections when this process uses another process's shared database. */
   readonly poolSize: number;
   readonly logger: Logger;
+  /** PostgreSQL schema holding dualstore's tables; absent: the instance's search_path (public). */
+  readonly schema?: string | undefined;
 }
 
 /** How long to wait for a holder that is still opening the database before it serves it. */
@@ -42,7 +45,7 @@ export async function openPglite(options: PgliteDriverOptions): Promise<DriverCo
   if (options.instance !== undefined || options.dataDir === undefined) {
     const pglite = options.instance ?? (await createPglite(undefined));
     const owned = options.instance === undefined;
-    return inProcess(pglite, options.instance ? "pglite (instance)" : "pglite (memory)", async () => {
+    return inProcess(pglite, options.instance ? "pglite (instance)" : "pglite (memory)", options.schema, async () => {
       if (owned && !pglite.closed) await pglite.close();
     });
   }
@@ -89,7 +92,7 @@ async function holdDirectory(dataDir: string, lock: DataDirLock, options: Pglite
     throw error;
   }
   const opened = pglite;
-  return inProcess(opened, `pglite:${dataDir}`, async () => {
+  return inProcess(opened, `pglite:${dataDir}`, options.schema, async () => {
     try {
       await server?.close();
       if (!opened.closed) await opened.close();
@@ -103,7 +106,7 @@ async function holdDirectory(dataDir: string, lock: DataDirLock, options: Pglite
 async function connectThrough(dataDir: string, holder: LockRecord, socketDir: string, options: PgliteDriverOptions): Promise<DriverConnection> {
   const { openNodePostgres } = await import("./node-postgres.js");
   const url = `postgresql://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`;
-  const connection = await openNodePostgres({ url, schema: undefined, poolSize: options.poolSize, logger: options.logger });
+  const connection = await openNodePostgres({ url, schema: options.schema, poolSize: options.poolSize, logger: options.logger });
   try {
     await connection.verify();
   } catch (error) {
@@ -146,9 +149,15 @@ async function createPglite(dataDir: string | undefined): Promise<PGlite> {
   return PGlite.create(dataDir, { extensions: { vector } });
 }
 
-async function inProcess(pglite: PGlite, location: string, close: () => Promise<void>): Promise<DriverConnection & { readonly pglite: PGlite }> {
+async function inProcess(
+  pglite: PGlite,
+  location: string,
+  schema: string | undefined,
+  close: () => Promise<void>,
+): Promise<DriverConnection & { readonly pglite: PGlite }> {
   const { PrismaPGlite } = await import("pglite-prisma-adapter");
-  return { driver: "pglite", adapter: new PrismaPGlite(pglite), schema: undefined, location, pglite, verify: async () => {}, close };
+  const adapter = schema === undefined ? new PrismaPGlite(pglite) : inSchema(new PrismaPGlite(pglite), schema);
+  return { driver: "pglite", adapter, schema, location: location + (schema ? ` (schema ${schema})` : ""), pglite, verify: async () => {}, close };
 }
 
 function lockedBy(dataDir: string, holder: LockRecord): DatabaseLockedError {
@@ -164,4 +173,25 @@ function lockedBy(dataDir: string, holder: LockRecord): DatabaseLockedError {
 function socketGone(cause: unknown): boolean {
   const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined;
   return code === "ENOENT" || code === "ECONNREFUSED";
+}
+
+/**
+ * Points Prisma's queries at `schema`. The PGlite adapter supports a schema but its factory has
+ * no way to pass one; the search_path is left alone because an app may share the instance.
+ */
+function inSchema(factory: SqlDriverAdapterFactory, schema: string): SqlDriverAdapterFactory {
+  return {
+    provider: factory.provider,
+    adapterName: factory.adapterName,
+    connect: async () => {
+      const adapter = await factory.connect();
+      return new Proxy(adapter, {
+        get(target, property, receiver) {
+          if (property === "getConnectionInfo") return () => ({ ...target.getConnectionInfo?.(), schemaName: schema });
+          const value = Reflect.get(target, property, receiver);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+    },
+  };
 }
