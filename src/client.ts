@@ -124,7 +124,7 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
   const env = options.env ?? process.env;
   const logger: Logger = redactingLogger(options.logger ?? silentLogger);
   const migrations: readonly MigrationSource[] = options.migrationsDir ? readMigrationsDir(options.migrationsDir) : bundledMigrations;
-  const transactionOptions = options.transactions ?? {};
+  const repositoryOptions = { transactions: options.transactions ?? {}, owners: options.owners ?? "users" };
   // A missing key or bad provider option fails now, not after the database was opened and migrated.
   if (options.vectorStore !== null) checkVectorIndexOptions({ ...options, vectorStore: options.vectorStore }, env);
 
@@ -162,10 +162,10 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     if (!index) throw new ConfigurationError("vectorStore: this instance was created with vectorStore: null; indexing and search need one");
     return index;
   };
-  const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, transactionOptions), sync);
+  const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, repositoryOptions), sync);
   const transactionFor = (scope: Scope) => <T>(work: (tx: Repositories) => Promise<T>) => {
     ensureOpen();
-    return inTransaction(prisma, scope, sync, transactionOptions, work);
+    return inTransaction(prisma, scope, sync, repositoryOptions, work);
   };
   const indexOperations = (scope: Scope): IndexOperations => ({
     async indexDocument(documentId, indexOptions) {

@@ -3,6 +3,7 @@ import type { Logger } from "./core/logger.js";
 import type { DatabaseOptions } from "./db/database.js";
 import { parseConfig } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
+import type { OwnerMode } from "./repository/owners.js";
 import type { TransactionOptions } from "./repository/repositories.js";
 import type { VectorIndexOptions } from "./sync/vector-index.js";
 
@@ -27,6 +28,12 @@ export interface DualstoreOptions extends Omit<VectorIndexOptions, "vectorStore"
   logger?: Logger;
   /** Limits for the transactions dualstore opens (and `ds.transaction()`). */
   transactions?: TransactionOptions;
+  /**
+   * Whose ids the owners (`userId`) of chats, artifacts and settings are. Default `"users"`:
+   * dualstore's own users (`ds.users.create()`). `"external"`: your app's user ids, used as they
+   * are; dualstore keeps a minimal User row (no email) per owner, made on first use.
+   */
+  owners?: OwnerMode;
   /** Environment to read fallbacks from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -49,6 +56,7 @@ const optionsShape = z.object({
     .loose()
     .optional(),
   migrate: z.boolean().optional(),
+  owners: z.enum(["users", "external"]).optional(),
   transactions: z
     .object({ timeoutMs: z.number().int().min(1).optional(), maxWaitMs: z.number().int().min(1).optional() })
     .optional(),

@@ -5,6 +5,7 @@ import { NotFoundError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { missingOwner } from "./chats.js";
 import { id, jsonValue, text } from "./fields.js";
+import { ensureOwners } from "./owners.js";
 import { afterCursor, pageInput, toPage, type Page } from "./pagination.js";
 import { listOwner, ownerForWrite, type DatabaseClient, type RepositoryContext, type Scope } from "./scope.js";
 
@@ -73,6 +74,7 @@ export class ArtifactsRepository {
     if (!userId) throw missingOwner("artifacts.create");
     return this.ctx.transaction(async (tx) => {
       if (data.messageId) await requireOwnedMessage(tx, data.messageId, userId);
+      await ensureOwners(tx, this.ctx.owners, [userId]);
       try {
         return await tx.artifact.create({ data: { ...data, userId, metadata: data.metadata ?? Prisma.DbNull } });
       } catch (error) {

@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { id, text } from "./fields.js";
 import { afterCursor, pageInput, toPage, type Page } from "./pagination.js";
+import { writeAsOwner } from "./owners.js";
 import { listOwner, ownerForWrite, type RepositoryContext, type Scope } from "./scope.js";
 
 export const messageRoles = ["user", "assistant", "system"] as const;
@@ -51,7 +52,7 @@ export class ChatsRepository {
     const userId = ownerForWrite(this.ctx.scope, data.userId, "chats.create");
     if (!userId) throw missingOwner("chats.create");
     try {
-      return await this.ctx.client.chat.create({ data: { title: data.title, userId } });
+      return await writeAsOwner(this.ctx, userId, (client) => client.chat.create({ data: { title: data.title, userId } }));
     } catch (error) {
       throw fromPrismaError(error, { entity: "Chat", refs: { userId: ["User", userId] } });
     }

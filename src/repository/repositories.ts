@@ -3,6 +3,7 @@ import { ArtifactsRepository } from "./artifacts.js";
 import { ChatsRepository } from "./chats.js";
 import { DocumentsRepository } from "./documents.js";
 import type { DocumentSync } from "./hooks.js";
+import type { OwnerMode } from "./owners.js";
 import type { RepositoryContext, Scope } from "./scope.js";
 import { SettingsRepository } from "./settings.js";
 import { UsersRepository } from "./users.js";
@@ -33,17 +34,24 @@ export function createRepositories(ctx: RepositoryContext, sync: DocumentSync): 
   };
 }
 
+/** How repositories behave, the same for every scope. */
+export interface RepositoryOptions {
+  readonly transactions: TransactionOptions;
+  readonly owners: OwnerMode;
+}
+
 function prismaTransactionOptions(options: TransactionOptions) {
   return { timeout: options.timeoutMs ?? 15_000, maxWait: options.maxWaitMs ?? 5_000 };
 }
 
 /** Repositories outside any transaction: each multi-step write opens its own. */
-export function standaloneContext(prisma: PrismaClient, scope: Scope, options: TransactionOptions): RepositoryContext {
+export function standaloneContext(prisma: PrismaClient, scope: Scope, options: RepositoryOptions): RepositoryContext {
   return {
     client: prisma,
     scope,
+    owners: options.owners,
     inTransaction: false,
-    transaction: (work) => prisma.$transaction(work, prismaTransactionOptions(options)),
+    transaction: (work) => prisma.$transaction(work, prismaTransactionOptions(options.transactions)),
     afterCommit: (work) => work(),
   };
 }
@@ -57,7 +65,7 @@ export async function inTransaction<T>(
   prisma: PrismaClient,
   scope: Scope,
   sync: DocumentSync,
-  options: TransactionOptions,
+  options: RepositoryOptions,
   work: (repositories: Repositories) => Promise<T>,
 ): Promise<T> {
   const afterCommit: Array<() => Promise<void>> = [];
@@ -65,6 +73,7 @@ export async function inTransaction<T>(
     const ctx: RepositoryContext = {
       client: tx,
       scope,
+      owners: options.owners,
       inTransaction: true,
       transaction: (inner) => inner(tx),
       afterCommit: async (next) => {
@@ -72,7 +81,7 @@ export async function inTransaction<T>(
       },
     };
     return work(createRepositories(ctx, sync));
-  }, prismaTransactionOptions(options));
+  }, prismaTransactionOptions(options.transactions));
   for (const next of afterCommit) await next();
   return result;
 }

@@ -1,5 +1,6 @@
 import type { PrismaClient, TransactionClient } from "../db/prisma.js";
 import { PermissionError } from "../errors.js";
+import type { OwnerMode } from "./owners.js";
 
 /**
  * Whose data a repository call may see. `null` is the trusted server-side view (every row,
@@ -14,6 +15,8 @@ export type DatabaseClient = PrismaClient | TransactionClient;
 export interface RepositoryContext {
   readonly client: DatabaseClient;
   readonly scope: Scope;
+  /** Whose ids owners are: dualstore's users, or an app's (with minimal User rows made on demand). */
+  readonly owners: OwnerMode;
   /** True inside `ds.transaction()`: `client` is that transaction. */
   readonly inTransaction: boolean;
   /** Runs `work` in a transaction; inside `ds.transaction()` that is the surrounding one. */

@@ -4,6 +4,7 @@ import type { UserSettings } from "../db/prisma.js";
 import { NotFoundError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { id, text } from "./fields.js";
+import { writeAsOwner } from "./owners.js";
 import type { RepositoryContext } from "./scope.js";
 
 /** A user's preferences: the stored row, or ADR-002's defaults when the user has none. */
@@ -53,8 +54,11 @@ export class SettingsRepository {
     const key = this.visibleUser(userId);
     const row = await this.ctx.client.userSettings.findUnique({ where: { userId: key } });
     if (row) return toSettings(row);
-    const user = await this.ctx.client.user.findUnique({ where: { id: key }, select: { id: true } });
-    if (!user) throw new NotFoundError("User", key);
+    // An external owner is any id the app uses: it has the defaults until it saves settings.
+    if (this.ctx.owners === "users") {
+      const user = await this.ctx.client.user.findUnique({ where: { id: key }, select: { id: true } });
+      if (!user) throw new NotFoundError("User", key);
+    }
     return { userId: key, ...defaultSettings, persisted: false };
   }
 
@@ -63,11 +67,9 @@ export class SettingsRepository {
     const key = this.visibleUser(userId);
     const data = parseInput(settingsPatch, patch, "settings");
     try {
-      const row = await this.ctx.client.userSettings.upsert({
-        where: { userId: key },
-        create: { userId: key, ...data },
-        update: data,
-      });
+      const row = await writeAsOwner(this.ctx, key, (client) =>
+        client.userSettings.upsert({ where: { userId: key }, create: { userId: key, ...data }, update: data }),
+      );
       return toSettings(row);
     } catch (error) {
       throw fromPrismaError(error, { entity: "UserSettings", refs: { userId: ["User", key] } });

@@ -33,11 +33,12 @@ export class UsersRepository {
   ) {}
 
   /** Creates a user; emails are stored lower-cased and must be unique (ConflictError). Not available through a user scope. */
-  async create(input: CreateUserInput): Promise<User> {
+  async create(input: CreateUserInput): Promise<User & { email: string }> {
     if (this.ctx.scope) throw new PermissionError("users.create: a user scope cannot create users");
     const data = parseInput(createUserInput, input, "user");
     try {
-      return await this.ctx.client.user.create({ data });
+      // Only owner rows made for external owners lack an email; this one has the one just validated.
+      return { ...(await this.ctx.client.user.create({ data })), email: data.email };
     } catch (error) {
       throw fromPrismaError(error, { entity: "User" });
     }
