@@ -33,9 +33,10 @@ try {
 
   const started = performance.now();
   const sync = await ds.sync.drain();
-  const stats = await ds.prisma.document.aggregate({ _sum: { chunkCount: true } });
+  const { items } = await ds.documents.list({ limit: 100 });
+  const chunks = items.reduce((sum, document) => sum + document.chunkCount, 0);
   console.log(
-    `Indexed ${sync.done} documents into ${stats._sum.chunkCount} chunks in ${Math.round(performance.now() - started)} ms ` +
+    `Indexed ${sync.done} documents into ${chunks} chunks in ${Math.round(performance.now() - started)} ms ` +
       `(embedder: ${ds.embedder!.id}, vector store: ${ds.vectorStore!.name}).\n`,
   );
 

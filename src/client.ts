@@ -5,10 +5,12 @@ import { redact } from "./core/redact.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { migrate, type MigrateResult } from "./db/migrate.js";
 import { readMigrationsDir, type MigrationSource } from "./db/migrations.js";
+import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
 import type { PrismaClient } from "./db/prisma.js";
 import { fromPrismaError } from "./db/prisma-errors.js";
 import { ClosedError, ConfigurationError, NotFoundError } from "./errors.js";
 import { bundledMigrations } from "./generated/migrations.js";
+import { dualstoreVersion, schemaCatalog } from "./generated/schema-catalog.js";
 import { parseInput } from "./internal/validate.js";
 import { checkOptions, type DualstoreOptions } from "./options.js";
 import { visibleTo } from "./repository/documents.js";
@@ -16,6 +18,7 @@ import { id, idList } from "./repository/fields.js";
 import type { DocumentSync } from "./repository/hooks.js";
 import { createRepositories, inTransaction, standaloneContext, type Repositories } from "./repository/repositories.js";
 import type { Scope } from "./repository/scope.js";
+import { checkSchema } from "./schema/schema-check.js";
 import type { SearchHit, SearchOptions } from "./search/search.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
@@ -73,10 +76,16 @@ export interface ScopedDualstore extends Repositories, IndexOperations {
   search(query: string, options?: Omit<SearchOptions, "userId">): Promise<SearchHit[]>;
 }
 
-/** The object `createDualstore()` returns: one typed data layer over PostgreSQL and a vector index. */
-export interface Dualstore extends Repositories, IndexOperations {
-  /** The Prisma client dualstore works through, for queries the repositories do not cover. */
-  readonly prisma: PrismaClient;
+/**
+ * The object `createDualstore()` returns: one typed data layer over PostgreSQL and a vector index.
+ * `Client` is the type of `ds.prisma`: the app's own PrismaClient when it passed one.
+ */
+export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Repositories, IndexOperations {
+  /**
+   * The Prisma client dualstore works through, for queries the repositories do not cover: the
+   * one passed as `database.prisma`, with its type, or dualstore's own.
+   */
+  readonly prisma: Client;
   /** Which driver the database was opened with, and where it lives (no secrets). */
   readonly database: {
     readonly driver: Database["driver"];
@@ -106,7 +115,8 @@ export interface Dualstore extends Repositories, IndexOperations {
   reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
   /**
    * Applies pending migrations; see {@link MigrateResult}. Safe to call from several processes
-   * at once: they take turns on Prisma Migrate's own advisory lock.
+   * at once: they take turns on Prisma Migrate's own advisory lock. Refused (ConfigurationError)
+   * with `database.managedBy: "app"`, where the app's migrations own the tables.
    */
   migrate(options?: { lockTimeoutMs?: number }): Promise<MigrateResult>;
   /** Probes every store and reports its status and latency. Never throws. */
@@ -119,7 +129,9 @@ export interface Dualstore extends Repositories, IndexOperations {
  * Opens the database (and, unless `migrate: false`, brings its schema up to date), then the
  * embedder and vector store, and returns the dualstore instance. Call `close()` when done.
  */
-export async function createDualstore(options: DualstoreOptions = {}): Promise<Dualstore> {
+export async function createDualstore<Client extends DualstorePrismaClient = DualstorePrismaClient>(
+  options: DualstoreOptions<Client> = {},
+): Promise<Dualstore<Client>> {
   checkOptions(options);
   const env = options.env ?? process.env;
   const logger: Logger = redactingLogger(options.logger ?? silentLogger);
@@ -138,7 +150,11 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     await index?.close();
     await database.close();
   };
+  const appManaged = options.database?.managedBy === "app";
   const runMigrations = async (migrateOptions: { lockTimeoutMs?: number } = {}) => {
+    if (appManaged) {
+      throw new ConfigurationError('migrate(): with database.managedBy: "app" your own Prisma migrations create dualstore\'s tables');
+    }
     // An unreachable server is a connection failure, said as one, not a failed migration.
     await database.verify();
     const result = await migrate(prisma, { ...migrateOptions, migrations, schema: database.schema, logger });
@@ -146,7 +162,12 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
     return result;
   };
   try {
-    if (options.migrate ?? true) await runMigrations();
+    if (appManaged) {
+      await database.verify();
+      await checkSchema(prisma, { schema: database.schema, catalog: schemaCatalog, version: dualstoreVersion }).catch((error: unknown) => {
+        throw fromPrismaError(error, { entity: "schema check" });
+      });
+    } else if (options.migrate ?? true) await runMigrations();
     if (options.vectorStore !== null) index = await openVectorIndex({ ...options, vectorStore: options.vectorStore }, { database, env, logger });
   } catch (error) {
     await close();
@@ -193,7 +214,8 @@ export async function createDualstore(options: DualstoreOptions = {}): Promise<D
   return {
     ...repositoriesFor(null),
     ...indexOperations(null),
-    prisma,
+    // The client passed in, or dualstore's own, which has every model the type requires.
+    prisma: prisma as unknown as Client,
     database: { driver: database.driver, location: database.location, schema: database.schema, holder: database.holder },
     vectorStore: index?.store.inner,
     embedder: index?.embedder.inner,

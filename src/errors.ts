@@ -17,6 +17,7 @@ export type DualstoreErrorCode =
   | "MIGRATION_PREVIOUSLY_FAILED"
   | "MIGRATION_SCHEMA_NOT_EMPTY"
   | "MIGRATION_LOCK_TIMEOUT"
+  | "SCHEMA_MISMATCH"
   | "PROVIDER"
   | "DIMENSION_MISMATCH"
   | "INDEXING_FAILED"
@@ -143,6 +144,42 @@ export class MigrationError extends DualstoreError {
   constructor(code: MigrationErrorCode, message: string, options?: { migration?: string; cause?: unknown }) {
     super(code, message, options);
     this.migration = options?.migration;
+  }
+}
+
+/** Something dualstore needs that the database lacks, with the dualstore migration that makes it. */
+export interface SchemaProblem {
+  /** What is missing or different, e.g. `column "Document"."syncToken"`. */
+  readonly object: string;
+  /** What dualstore expects, e.g. `text`, or `btree ("userId", "sourceUrl")` for an index. */
+  readonly expected: string;
+  /** What the database has instead, when it has something (e.g. a column of another type). */
+  readonly found: string | undefined;
+  /** The dualstore migration that creates it as expected. */
+  readonly migration: string;
+}
+
+/**
+ * The database's tables are not the ones this version of dualstore works with (an app that
+ * manages dualstore's tables itself, `database.managedBy: "app"`, has not migrated them yet).
+ * `problems` lists every missing or different table, column, index and enum value.
+ */
+export class SchemaMismatchError extends DualstoreError {
+  readonly problems: readonly SchemaProblem[];
+  /** The dualstore version whose schema the database was checked against. */
+  readonly expectedVersion: string;
+
+  constructor(where: string, expectedVersion: string, problems: readonly SchemaProblem[], fix: string) {
+    const listed = problems
+      .slice(0, 20)
+      .map((p) => `${p.object} ${p.found === undefined ? `(${p.expected}` : `is ${p.found}, expected ${p.expected} (`}from migration ${p.migration})`)
+      .join("; ");
+    super(
+      "SCHEMA_MISMATCH",
+      `${where} lacks what dualstore ${expectedVersion} needs: ${listed}${problems.length > 20 ? `; and ${problems.length - 20} more` : ""}. ${fix}`,
+    );
+    this.problems = problems;
+    this.expectedVersion = expectedVersion;
   }
 }
 

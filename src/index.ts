@@ -19,6 +19,7 @@ export {
   ConnectionError,
   DatabaseLockedError,
   MigrationError,
+  SchemaMismatchError,
   ProviderError,
   DimensionMismatchError,
   IndexingError,
@@ -28,8 +29,11 @@ export {
   type DualstoreErrorCode,
   type MigrationErrorCode,
   type ValidationIssue,
+  type SchemaProblem,
 } from "./errors.js";
-export { PrismaClient, Prisma, IndexStatus } from "./db/prisma.js";
+export type { DualstorePrismaClient, PrismaModelDelegate } from "./db/dualstore-prisma-client.js";
+// dualstore's models as plain types, from prisma/schema.prisma (Prisma's generated types stay inside).
+export { IndexStatus } from "./generated/models.js";
 export type {
   User,
   Account,
@@ -40,7 +44,9 @@ export type {
   UserSettings,
   Document,
   DocumentChunk,
-} from "./db/prisma.js";
+  JsonValue,
+  JsonObject,
+} from "./generated/models.js";
 
 // Repositories
 export type { Repositories, TransactionOptions } from "./repository/repositories.js";

@@ -1,13 +1,15 @@
 import { z } from "zod";
 import type { Logger } from "./core/logger.js";
 import type { DatabaseOptions } from "./db/database.js";
+import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
+import { ConfigurationError } from "./errors.js";
 import { parseConfig } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
 import type { OwnerMode } from "./repository/owners.js";
 import type { TransactionOptions } from "./repository/repositories.js";
 import type { VectorIndexOptions } from "./sync/vector-index.js";
 
-export interface DualstoreOptions extends Omit<VectorIndexOptions, "vectorStore"> {
+export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Omit<VectorIndexOptions, "vectorStore"> {
   /**
    * The vector index. Default: pgvector in dualstore's own database when it has the extension
    * (PGlite always does), Pinecone when PINECONE_API_KEY is set; otherwise createDualstore
@@ -15,11 +17,12 @@ export interface DualstoreOptions extends Omit<VectorIndexOptions, "vectorStore"
    */
   vectorStore?: VectorIndexOptions["vectorStore"] | null;
   /** The database. Default: DATABASE_URL from the environment, else PGlite in memory. */
-  database?: DatabaseOptions;
+  database?: DatabaseOptions<Client>;
   /**
-   * Apply pending migrations when the instance is created. Default `true`: migrate() is
-   * idempotent and locked, so every process may call it. Set `false` to run `ds.migrate()`
-   * (or `prisma migrate deploy`) yourself, e.g. from a deploy step.
+   * Apply pending migrations when the instance is created. Default `true` (`false` with
+   * `database.managedBy: "app"`, where dualstore never migrates): migrate() is idempotent and
+   * locked, so every process may call it. Set `false` to run `ds.migrate()` (or
+   * `prisma migrate deploy`) yourself, e.g. from a deploy step.
    */
   migrate?: boolean;
   /** A Prisma migrations folder to apply instead of dualstore's own (e.g. a copy you extended). */
@@ -52,6 +55,7 @@ const optionsShape = z.object({
       schema: z.string().min(1).max(63).optional(),
       poolSize: z.number().int().min(1).max(1_000).optional(),
       share: z.boolean().optional(),
+      managedBy: z.enum(["dualstore", "app"]).optional(),
     })
     .loose()
     .optional(),
@@ -84,6 +88,18 @@ const optionsShape = z.object({
 /** Checks the plain-data options at once, naming the first bad option and what it expected. */
 export function checkOptions(options: DualstoreOptions): void {
   parseConfig(optionsShape, options);
+  if (options.database?.managedBy !== "app") return;
+  // The app's migrations own the tables: dualstore's would write a second history into them.
+  if (options.migrate === true || options.migrationsDir !== undefined) {
+    throw new ConfigurationError(
+      `${options.migrate === true ? "migrate" : "migrationsDir"}: with database.managedBy: "app" your own Prisma migrations create dualstore's tables; dualstore never migrates them`,
+    );
+  }
+  if (options.owners === "external") {
+    throw new ConfigurationError(
+      'owners: "external" makes User rows, and with database.managedBy: "app" the User table is your app\'s: create users as your app does and use their ids',
+    );
+  }
 }
 
 export type { MigrationSource };

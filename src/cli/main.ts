@@ -6,6 +6,7 @@ import type { Command } from "./commands/command.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { reconcileCommand } from "./commands/reconcile.js";
+import { schemaCommand } from "./commands/schema.js";
 import { searchCommand } from "./commands/search.js";
 import { statusCommand } from "./commands/status.js";
 import { workerCommand } from "./commands/worker.js";
@@ -13,7 +14,7 @@ import { connectionOptions } from "./config.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { ExitCode, Output, type OutputStreams } from "./output.js";
 
-const commands: readonly Command[] = [migrateCommand, ingestCommand, searchCommand, reconcileCommand, statusCommand, workerCommand];
+const commands: readonly Command[] = [migrateCommand, schemaCommand, ingestCommand, searchCommand, reconcileCommand, statusCommand, workerCommand];
 const byName = new Map(commands.map((command) => [command.name, command]));
 /** `help <command>` takes no options of its own. */
 const helpOptions: OptionSpecs = {};

@@ -10,9 +10,10 @@ import {
   type SharedDatabaseHolder,
 } from "./driver.js";
 import type { NeonSettings } from "./drivers/neon.js";
+import type { DualstorePrismaClient } from "./dualstore-prisma-client.js";
 import { PrismaClient } from "./prisma.js";
 
-export interface DatabaseOptions {
+export interface DatabaseOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> {
   /**
    * Where the data lives. Absent: PGlite in memory. `file:<path>`, `memory://` or a plain
    * directory path: PGlite (persisted in that directory). `postgres://` / `postgresql://`:
@@ -38,8 +39,20 @@ export interface DatabaseOptions {
    * the same directory use it through that socket. `false`: they fail with DATABASE_LOCKED instead.
    */
   share?: boolean;
-  /** An existing Prisma client generated from dualstore's schema; dualstore uses it and leaves it open. */
-  prisma?: PrismaClient;
+  /**
+   * An existing PrismaClient whose schema holds dualstore's models: one generated from dualstore's
+   * schema, or the app's own generated from a schema that adopted them (`npx dualstore schema`,
+   * with `managedBy: "app"`). dualstore uses it and leaves it open; `ds.prisma` has its type.
+   */
+  prisma?: Client;
+  /**
+   * Who creates and migrates dualstore's tables. Default `"dualstore"`: dualstore applies its own
+   * migrations (see the `migrate` option). `"app"`: the app adopted dualstore's models into its
+   * Prisma schema (`npx dualstore schema`) and its own `prisma migrate` creates and evolves them;
+   * dualstore never migrates, and checks when it opens that every table, column, index and enum
+   * value it needs is there (SchemaMismatchError naming what is not).
+   */
+  managedBy?: "dualstore" | "app";
   /** An existing PGlite instance (opened with the pgvector extension if you want the pgvector store). */
   pglite?: PGlite;
   /** Neon driver settings (`neonConfig`), e.g. a WebSocket proxy. */
@@ -90,7 +103,9 @@ export async function openDatabase(options: DatabaseOptions, context: OpenContex
       throw new ConfigurationError("database.prisma: pass either an existing Prisma client or a url/pglite, not both");
     }
     return {
-      prisma: options.prisma,
+      // Its shape was checked by the type system; its models are dualstore's, which is what the
+      // generated client's types describe.
+      prisma: options.prisma as unknown as PrismaClient,
       driver: "prisma",
       schema: options.schema,
       location: "existing PrismaClient",
@@ -163,15 +178,18 @@ type ConnectionPlan = { target: DatabaseTarget; schema: string | undefined; sche
 /**
  * What to open, and in which schema. A database dualstore opens for itself (PGlite by path or in
  * memory) keeps its tables in `public`; one it may share (a server, an app's PGlite instance)
- * gets DEFAULT_SCHEMA unless a schema is named.
+ * gets DEFAULT_SCHEMA unless a schema is named, or unless the app manages dualstore's tables:
+ * then they are wherever the app's migrations put them, the connection's own schema.
  */
 function planConnection(options: DatabaseOptions, env: NodeJS.ProcessEnv): ConnectionPlan {
   const poolSize = options.poolSize ?? 10;
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new ConfigurationError(`database.poolSize: expected a positive integer, got ${String(options.poolSize)}`);
   }
+  const defaultSchema = options.managedBy === "app" ? undefined : DEFAULT_SCHEMA;
   if (options.pglite) {
-    return { target: { kind: "pglite", dataDir: undefined }, schema: options.schema ?? DEFAULT_SCHEMA, schemaDefaulted: options.schema === undefined };
+    const schema = options.schema ?? defaultSchema;
+    return { target: { kind: "pglite", dataDir: undefined }, schema, schemaDefaulted: options.schema === undefined && schema !== undefined };
   }
   const url = options.url ?? (options.driver === "pglite" ? undefined : env.DATABASE_URL);
   const target = parseDatabaseUrl(url, options.driver);
@@ -180,7 +198,8 @@ function planConnection(options: DatabaseOptions, env: NodeJS.ProcessEnv): Conne
     throw new ConfigurationError(`database.schema: "${options.schema}" contradicts the URL's schema parameter "${target.schema}"`);
   }
   const named = options.schema ?? target.schema;
-  return { target, schema: named ?? DEFAULT_SCHEMA, schemaDefaulted: named === undefined };
+  const schema = named ?? defaultSchema;
+  return { target, schema, schemaDefaulted: named === undefined && schema !== undefined };
 }
 
 async function openDriver(plan: ConnectionPlan, options: DatabaseOptions, context: OpenContext): Promise<DriverConnection> {

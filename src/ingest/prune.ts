@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Dualstore } from "../client.js";
+import { prismaOf } from "../db/prisma.js";
 import { coveredBy, targetRoot, type ScanTarget } from "./file-scan.js";
 
 const PAGE_SIZE = 500;
@@ -24,7 +25,7 @@ export async function pruneMissingFiles(
     let after: string | undefined;
     for (;;) {
       if (signal?.aborted) return pruned;
-      const page = await ds.prisma.document.findMany({
+      const page = await prismaOf(ds).document.findMany({
         where: {
           source: "upload",
           userId: scope.owner,

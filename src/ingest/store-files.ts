@@ -1,6 +1,7 @@
 import { basename, extname } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Dualstore } from "../client.js";
+import { prismaOf } from "../db/prisma.js";
 import { contentHash } from "../repository/documents.js";
 import type { FoundFile } from "./file-scan.js";
 import { mimeTypeOf, readTextFile } from "./file-types.js";
@@ -129,7 +130,7 @@ interface StoredDocument {
 /** The owner's uploaded documents for these file URLs, in one query (the oldest, should a path have two). */
 async function findDocuments(ds: Dualstore, owner: string | null, urls: readonly string[]): Promise<Map<string, StoredDocument>> {
   if (urls.length === 0) return new Map();
-  const rows = await ds.prisma.document.findMany({
+  const rows = await prismaOf(ds).document.findMany({
     where: { source: "upload", userId: owner, sourceUrl: { in: [...urls] } },
     select: { id: true, sourceUrl: true, contentHash: true, title: true, mimeType: true, tags: true, indexStatus: true },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],

@@ -3,6 +3,7 @@ import { ClosedError, ConfigurationError, createDualstore } from "../../src/inde
 import { parseDatabaseUrl } from "../../src/db/database.js";
 import { describeEachDatabase, postgresAvailable, TEST_DATABASE_URL, uniqueSchema, adminQuery } from "../helpers/db.js";
 import { tempDir } from "../helpers/paths.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 describe("database.url", () => {
   it("picks PGlite in memory when absent, and PGlite on disk for file: URLs and paths", () => {
@@ -31,12 +32,12 @@ describe("database.url", () => {
   });
 
   it("checks plain options before opening anything", async () => {
-    await expect(createDualstore({ database: { poolSize: 0 } })).rejects.toThrow(/database\.poolSize/);
-    await expect(createDualstore({ database: { driver: "mysql" as "pglite" } })).rejects.toThrow(/database\.driver/);
+    await expect(createDualstore<PrismaClient>({ database: { poolSize: 0 } })).rejects.toThrow(/database\.poolSize/);
+    await expect(createDualstore<PrismaClient>({ database: { driver: "mysql" as "pglite" } })).rejects.toThrow(/database\.driver/);
   });
 
   it("falls back to DATABASE_URL from the environment", async () => {
-    const ds = await createDualstore({ env: { DATABASE_URL: "postgresql://user:hunter2secret@127.0.0.1:1/none" }, migrate: false, vectorStore: null });
+    const ds = await createDualstore<PrismaClient>({ env: { DATABASE_URL: "postgresql://user:hunter2secret@127.0.0.1:1/none" }, migrate: false, vectorStore: null });
     try {
       expect(ds.database.driver).toBe("node-postgres");
       expect(ds.database.location).not.toContain("hunter2secret");
@@ -48,7 +49,7 @@ describe("database.url", () => {
 
 describe("health()", () => {
   it("reports an unreachable database as down, with latency and without the password", async () => {
-    const ds = await createDualstore({
+    const ds = await createDualstore<PrismaClient>({
       database: { url: "postgresql://user:hunter2secret@127.0.0.1:1/none" },
       migrate: false,
       env: {},
@@ -77,7 +78,7 @@ describeEachDatabase("a dualstore instance", (target) => {
   });
 
   it("refuses work after close(), and close() is idempotent", async () => {
-    const ds = await createDualstore({ database: await target.freshDatabase(), env: {}, vectorStore: null });
+    const ds = await createDualstore<PrismaClient>({ database: await target.freshDatabase(), env: {}, vectorStore: null });
     await ds.close();
     await ds.close();
     await expect(ds.migrate()).rejects.toBeInstanceOf(ClosedError);
@@ -86,10 +87,10 @@ describeEachDatabase("a dualstore instance", (target) => {
 
 it("persists a PGlite database in a directory across instances", async () => {
   const dir = tempDir();
-  const first = await createDualstore({ database: { url: `file:${dir}` }, env: {}, vectorStore: null });
+  const first = await createDualstore<PrismaClient>({ database: { url: `file:${dir}` }, env: {}, vectorStore: null });
   await first.prisma.user.create({ data: { email: "kept@example.com" } });
   await first.close();
-  const second = await createDualstore({ database: { url: dir }, env: {}, vectorStore: null });
+  const second = await createDualstore<PrismaClient>({ database: { url: dir }, env: {}, vectorStore: null });
   try {
     expect(await second.prisma.user.findUnique({ where: { email: "kept@example.com" } })).not.toBeNull();
     expect((await second.migrate()).applied).toEqual([]);
@@ -100,8 +101,8 @@ it("persists a PGlite database in a directory across instances", async () => {
 
 it.runIf(postgresAvailable)("keeps each schema's tables apart on one PostgreSQL database [postgres]", async () => {
   const [a, b] = [uniqueSchema(), uniqueSchema()];
-  const dsA = await createDualstore({ database: { url: `${TEST_DATABASE_URL}?schema=${a}` }, env: {}, vectorStore: null });
-  const dsB = await createDualstore({ database: { url: TEST_DATABASE_URL, schema: b }, env: {}, vectorStore: null });
+  const dsA = await createDualstore<PrismaClient>({ database: { url: `${TEST_DATABASE_URL}?schema=${a}` }, env: {}, vectorStore: null });
+  const dsB = await createDualstore<PrismaClient>({ database: { url: TEST_DATABASE_URL, schema: b }, env: {}, vectorStore: null });
   try {
     await dsA.prisma.user.create({ data: { email: "only-in-a@example.com" } });
     expect(await dsB.prisma.user.count()).toBe(0);
@@ -117,9 +118,9 @@ it.runIf(postgresAvailable)("keeps each schema's tables apart on one PostgreSQL 
 
 describe("options", () => {
   it("names the sync option that is out of range, before opening anything", async () => {
-    await expect(createDualstore({ sync: { leaseMs: 5 } })).rejects.toThrow(/sync\.leaseMs/);
-    await expect(createDualstore({ sync: { onWrite: "later" as "now" } })).rejects.toThrow(/sync\.onWrite/);
-    await expect(createDualstore({ sync: { retry: { maxRetries: -1 } } })).rejects.toThrow(/sync\.retry\.maxRetries/);
-    await expect(createDualstore({ sync: { jobs: { maxAttempts: 0 } } })).rejects.toThrow(/sync\.jobs\.maxAttempts/);
+    await expect(createDualstore<PrismaClient>({ sync: { leaseMs: 5 } })).rejects.toThrow(/sync\.leaseMs/);
+    await expect(createDualstore<PrismaClient>({ sync: { onWrite: "later" as "now" } })).rejects.toThrow(/sync\.onWrite/);
+    await expect(createDualstore<PrismaClient>({ sync: { retry: { maxRetries: -1 } } })).rejects.toThrow(/sync\.retry\.maxRetries/);
+    await expect(createDualstore<PrismaClient>({ sync: { jobs: { maxAttempts: 0 } } })).rejects.toThrow(/sync\.jobs\.maxAttempts/);
   });
 });

@@ -7,6 +7,7 @@ import { createDualstore, MigrationError, type Dualstore } from "../../src/index
 import { readMigrationList, withSchemaEngine } from "../../scripts/schema-engine.mjs";
 import { adminQuery, describeEachDatabase, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { copyOfMigrations, migrationsDir, schemaPath } from "../helpers/paths.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 interface MigrationRecord {
   id: string;
@@ -23,7 +24,7 @@ const migrationNames = readdirSync(migrationsDir, { withFileTypes: true })
   .map((entry) => entry.name)
   .sort();
 
-function records(ds: Dualstore): Promise<MigrationRecord[]> {
+function records(ds: Dualstore<PrismaClient>): Promise<MigrationRecord[]> {
   const table = ds.database.schema ? `"${ds.database.schema}"._prisma_migrations` : "_prisma_migrations";
   return ds.prisma.$queryRawUnsafe<MigrationRecord[]>(
     `SELECT id, checksum, migration_name, finished_at, rolled_back_at, logs, applied_steps_count FROM ${table} ORDER BY migration_name`,
@@ -82,7 +83,7 @@ describeEachDatabase("migrate()", (target) => {
     const database = await target.freshDatabase();
     const shared = target.name === "pglite" ? { pglite: await PGlite.create() } : database;
     const instances = await Promise.all(
-      Array.from({ length: 4 }, () => createDualstore({ database: shared, migrate: false, env: {}, vectorStore: null })),
+      Array.from({ length: 4 }, () => createDualstore<PrismaClient>({ database: shared, migrate: false, env: {}, vectorStore: null })),
     );
     try {
       const results = await Promise.all(instances.map((ds) => ds.migrate()));
@@ -100,7 +101,7 @@ describeEachDatabase("migrate()", (target) => {
     const edited = copyOfMigrations();
     const first = migrationNames[0]!;
     appendFileSync(join(edited, first, "migration.sql"), "\n-- edited after it was applied\n");
-    const again = await createDualstore({
+    const again = await createDualstore<PrismaClient>({
       database: target.name === "pglite" ? { prisma: ds.prisma } : { url: `${TEST_DATABASE_URL}?schema=${ds.database.schema}` },
       migrationsDir: edited,
       migrate: false,
@@ -123,7 +124,7 @@ describeEachDatabase("migrate()", (target) => {
       const file = join(crlf, name, "migration.sql");
       writeFileSync(file, readFileSync(file, "utf8").replace(/\n/g, "\r\n"));
     }
-    const again = await createDualstore({ database: { prisma: ds.prisma }, migrationsDir: crlf, migrate: false, env: {}, vectorStore: null });
+    const again = await createDualstore<PrismaClient>({ database: { prisma: ds.prisma }, migrationsDir: crlf, migrate: false, env: {}, vectorStore: null });
     expect(await again.migrate()).toEqual({ applied: [], alreadyApplied: migrationNames });
   });
 
@@ -135,7 +136,7 @@ describeEachDatabase("migrate()", (target) => {
       join(broken, "29990101000000_broken", "migration.sql"),
       `CREATE TABLE "Half" ("id" TEXT PRIMARY KEY);\nALTER TABLE "User" ADD COLUMN "nope" NO_SUCH_TYPE;\n`,
     );
-    const again = await createDualstore({ database: { prisma: ds.prisma }, migrationsDir: broken, migrate: false, env: {}, vectorStore: null });
+    const again = await createDualstore<PrismaClient>({ database: { prisma: ds.prisma }, migrationsDir: broken, migrate: false, env: {}, vectorStore: null });
     const error = await expectMigrationError(again.migrate(), "MIGRATION_FAILED");
     expect(error.migration).toBe("29990101000000_broken");
     expect(error.message).toMatch(/no_such_type/i);
@@ -155,7 +156,7 @@ describeEachDatabase("migrate()", (target) => {
 
   it("refuses to take over a schema that holds tables but no migration history", async () => {
     const database = await target.freshDatabase();
-    const bare = await createDualstore({ database, migrate: false, env: {}, vectorStore: null });
+    const bare = await createDualstore<PrismaClient>({ database, migrate: false, env: {}, vectorStore: null });
     try {
       const schema = bare.database.schema;
       if (schema) await adminQuery(`CREATE SCHEMA "${schema}"`);
@@ -173,7 +174,7 @@ it.runIf(postgresAvailable)("waits for Prisma Migrate's advisory lock and gives 
   const pg = (await import("pg")).default;
   const holder = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await holder.connect();
-  const ds = await createDualstore({ database: { url: `${TEST_DATABASE_URL}?schema=${schema}` }, migrate: false, env: {}, vectorStore: null });
+  const ds = await createDualstore<PrismaClient>({ database: { url: `${TEST_DATABASE_URL}?schema=${schema}` }, migrate: false, env: {}, vectorStore: null });
   try {
     await holder.query("SELECT pg_advisory_lock(72707369)");
     const started = Date.now();
@@ -192,7 +193,7 @@ it("agrees with Prisma's own schema engine in both directions [pglite]", async (
   const list = readMigrationList(migrationsDir);
   // dualstore migrates; Prisma's engine then finds nothing to apply and no edited or failed migration.
   const ours = await PGlite.create();
-  const ds = await createDualstore({ database: { pglite: ours }, env: {}, vectorStore: null });
+  const ds = await createDualstore<PrismaClient>({ database: { pglite: ours }, env: {}, vectorStore: null });
   const schema = ds.database.schema;
   await ds.close();
   await withSchemaEngine({ schemaPath, pglite: ours, schema }, async (engine) => {
@@ -216,7 +217,7 @@ it("agrees with Prisma's own schema engine in both directions [pglite]", async (
     const deploy = await engine.applyMigrations({ migrationsList: list, filters: { externalTables: [], externalEnums: [] } });
     expect(deploy.appliedMigrationNames).toEqual(migrationNames);
   });
-  const after = await createDualstore({ database: { pglite: theirs }, migrate: false, env: {}, vectorStore: null });
+  const after = await createDualstore<PrismaClient>({ database: { pglite: theirs }, migrate: false, env: {}, vectorStore: null });
   expect(await after.migrate()).toEqual({ applied: [], alreadyApplied: migrationNames });
   await after.close();
   await theirs.close();

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDualstore, type Dualstore } from "../../src/index.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { startNeonBridge, type NeonBridge } from "../servers/neon-bridge.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 // The driver never resolves this host: the bridge tunnels every connection to TEST_DATABASE_URL's
 // server, so a query that works proves it went through the bridge.
@@ -12,7 +13,7 @@ const NEON_HOST = "ep-bridge-test.local.invalid";
 (postgresAvailable ? describe : describe.skip)("dualstore over Neon's serverless driver through a local WebSocket bridge", () => {
   const schema = uniqueSchema("neon_bridge");
   let bridge: NeonBridge;
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
 
   const target = new URL(TEST_DATABASE_URL);
   const port = Number(target.port || 5432);
@@ -23,7 +24,7 @@ const NEON_HOST = "ep-bridge-test.local.invalid";
     url.hostname = NEON_HOST;
     url.port = String(port);
     url.searchParams.set("schema", schema);
-    ds = await createDualstore({
+    ds = await createDualstore<PrismaClient>({
       database: { url: url.toString(), driver: "neon", neon: bridge.neonSettings, poolSize: 4 },
       env: {},
       vectorStore: null,

@@ -1,8 +1,9 @@
 // An app's own Prisma setup sharing a database with dualstore, as Prisma's schema engine (the
 // engine behind `prisma migrate`, in its WebAssembly build) sees it: the app's migrations
 // folder, `migrate deploy`, and what `migrate dev` would do next.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -12,7 +13,7 @@ import pg from "pg";
 import { afterAll } from "vitest";
 import { readMigrationList, withSchemaEngine } from "../../scripts/schema-engine.mjs";
 import { adminQuery, TEST_DATABASE_URL } from "./db.js";
-import { tempDir } from "./paths.js";
+import { repoRoot, tempDir } from "./paths.js";
 
 const noFilters = { externalTables: [], externalEnums: [] };
 
@@ -40,6 +41,38 @@ export async function freshServerDatabase(): Promise<string> {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * A folder for an app's Prisma project, inside the repository (under .dualstore/, which git
+ * ignores) so that the client generated in it resolves @prisma/client from node_modules as an
+ * app's would, and the tests can import its TypeScript; removed after the file's tests.
+ */
+export function appProjectDir(): string {
+  const dir = join(repoRoot, ".dualstore", "test-apps", `app-${randomBytes(5).toString("hex")}`);
+  mkdirSync(dir, { recursive: true });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The .prisma files of a schema folder, as Prisma and its engine read them. */
+export function schemaFolderFiles(folder: string): SchemaContainer[] {
+  return readdirSync(folder)
+    .filter((name) => name.endsWith(".prisma"))
+    .sort()
+    .map((name) => ({ path: name, content: readFileSync(join(folder, name), "utf8") }));
+}
+
+/**
+ * `prisma generate` for the app's schema folder, with Prisma's own CLI. Offline, the CLI only
+ * needs PRISMA_SCHEMA_ENGINE_BINARY to name an existing file: generate never runs it.
+ */
+export function generateAppClient(projectDir: string, schemaFolder: string): void {
+  execFileSync(process.execPath, [join(repoRoot, "node_modules", "prisma", "build", "index.js"), "generate", "--schema", schemaFolder], {
+    cwd: projectDir,
+    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath },
+    stdio: "pipe",
+  });
 }
 
 /** Runs `use` with Prisma's schema engine for the app's schema files, connected to its database. */

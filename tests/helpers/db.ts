@@ -4,10 +4,14 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe } from "vitest";
+import type { PrismaClient } from "../../src/db/prisma.js";
 import { createDualstore, type Dualstore, type DualstoreOptions } from "../../src/index.js";
 import { startNeonBridge, type NeonBridge } from "../servers/neon-bridge.js";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+/** The `database` options of a fresh, empty database (no client: dualstore opens its own). */
+export type FreshDatabase = Omit<NonNullable<DualstoreOptions["database"]>, "prisma">;
 
 /** PGlite in process; PostgreSQL through node-postgres; the same PostgreSQL through Neon's serverless driver (over a local WebSocket bridge). */
 export type TargetName = "pglite" | "postgres" | "neon";
@@ -15,9 +19,9 @@ export type TargetName = "pglite" | "postgres" | "neon";
 export interface DatabaseTarget {
   readonly name: TargetName;
   /** A fresh, empty database's `database` options. */
-  freshDatabase(): Promise<NonNullable<DualstoreOptions["database"]>>;
-  /** createDualstore() on a fresh database; closed after the file's tests. */
-  open(options?: Omit<DualstoreOptions, "database"> & { database?: DualstoreOptions["database"] }): Promise<Dualstore>;
+  freshDatabase(): Promise<FreshDatabase>;
+  /** createDualstore() on a fresh database; closed after the file's tests. `ds.prisma` is dualstore's own client, typed as such. */
+  open(options?: Omit<DualstoreOptions, "database"> & { database?: DualstoreOptions["database"] }): Promise<Dualstore<PrismaClient>>;
 }
 
 async function postgresReachable(): Promise<string | undefined> {
@@ -58,7 +62,7 @@ export function uniqueSchema(prefix = "t"): string {
 }
 
 function makeTarget(name: TargetName): DatabaseTarget {
-  const opened: Dualstore[] = [];
+  const opened: Array<Dualstore<PrismaClient>> = [];
   const schemas: string[] = [];
   let bridge: Promise<NeonBridge> | undefined;
   afterAll(async () => {
@@ -66,7 +70,7 @@ function makeTarget(name: TargetName): DatabaseTarget {
     for (const schema of schemas) await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await (await bridge)?.close();
   });
-  const freshDatabase = async (): Promise<NonNullable<DualstoreOptions["database"]>> => {
+  const freshDatabase = async (): Promise<FreshDatabase> => {
     if (name === "pglite") return { driver: "pglite" };
     const schema = uniqueSchema();
     schemas.push(schema);
@@ -86,7 +90,8 @@ function makeTarget(name: TargetName): DatabaseTarget {
       const database = { ...(await freshDatabase()), ...options.database };
       // PostgreSQL here has no pgvector: index through the in-memory store unless a test picks one.
       const vectorStore = "vectorStore" in options ? options.vectorStore : name === "pglite" ? undefined : { provider: "memory" as const };
-      const ds = await createDualstore({ ...options, vectorStore, database, env: {} });
+      // Tests read dualstore's tables through its own client, with its generated types.
+      const ds = (await createDualstore({ ...options, vectorStore, database, env: {} })) as unknown as Dualstore<PrismaClient>;
       opened.push(ds);
       return ds;
     },

@@ -2,9 +2,10 @@ import { beforeAll, expect, it } from "vitest";
 import { NotFoundError, ValidationError, type Dualstore, type User } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 describeEachDatabase("chats and messages", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   let user: User;
   let other: User;
   beforeAll(async () => {

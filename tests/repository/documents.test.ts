@@ -3,9 +3,10 @@ import { beforeAll, expect, it } from "vitest";
 import { NotFoundError, PermissionError, ValidationError, type Dualstore, type User } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 describeEachDatabase("documents", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   let owner: User;
   let stranger: User;
   beforeAll(async () => {
@@ -112,7 +113,7 @@ describeEachDatabase("documents", (target) => {
 });
 
 describeEachDatabase("documents.list", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   let user: User;
   beforeAll(async () => {
     ds = await target.open();

@@ -2,9 +2,10 @@ import { beforeAll, expect, it } from "vitest";
 import { NotFoundError, type Dualstore } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 describeEachDatabase("external owners: an app's own user ids", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   beforeAll(async () => {
     ds = await target.open({ owners: "external", vectorStore: null });
   });

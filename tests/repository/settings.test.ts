@@ -3,9 +3,10 @@ import { NotFoundError, ValidationError, type Dualstore, type User } from "../..
 import { defaultSettings } from "../../src/repository/settings.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 describeEachDatabase("settings", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   let user: User;
   beforeAll(async () => {
     ds = await target.open();

@@ -2,9 +2,10 @@ import { beforeAll, expect, it } from "vitest";
 import { ConflictError, NotFoundError, type Dualstore, type QueryEvent } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 describeEachDatabase("ds.transaction", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   const statements: QueryEvent[] = [];
   beforeAll(async () => {
     ds = await target.open({ database: { onQuery: (event) => statements.push(event) } });

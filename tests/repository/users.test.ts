@@ -2,12 +2,13 @@ import { beforeAll, expect, it } from "vitest";
 import { ConflictError, NotFoundError, PermissionError, ValidationError, type Dualstore } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 let n = 0;
 const email = () => `user${++n}-${Date.now()}@example.com`;
 
 describeEachDatabase("users", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   beforeAll(async () => {
     ds = await target.open();
   });

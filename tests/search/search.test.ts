@@ -2,9 +2,10 @@ import { beforeAll, expect, it } from "vitest";
 import { ValidationError, type Dualstore, type QueryEvent, type User } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 describeEachDatabase("search", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   let user: User;
   const statements: QueryEvent[] = [];
   const docs: Record<string, string> = {};

@@ -14,6 +14,7 @@ import { describeEachDatabase } from "../helpers/db.js";
 import { FaultyStore, storedIds } from "../helpers/doubles.js";
 import { rejectsWith } from "../helpers/errors.js";
 import { article } from "../helpers/text.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 /** An embedder whose output breaks its own promise in a chosen way. */
 function misbehaving(kind: "short" | "nan" | "zero" | "count"): Embedder {
@@ -34,7 +35,7 @@ function misbehaving(kind: "short" | "nan" | "zero" | "count"): Embedder {
 }
 
 describeEachDatabase("bad input", (target) => {
-  let ds: Dualstore;
+  let ds: Dualstore<PrismaClient>;
   let store: FaultyStore;
   let user: User;
   beforeAll(async () => {
@@ -119,7 +120,7 @@ describeEachDatabase("bad input", (target) => {
     const shared = new MemoryVectorStore();
     await target.open({ embedder: new LocalEmbedder({ dimension: 64 }), vectorStore: shared });
     const database = await target.freshDatabase();
-    await expect(createDualstore({ database, embedder: new LocalEmbedder({ dimension: 128 }), vectorStore: shared, env: {} })).rejects.toBeInstanceOf(
+    await expect(createDualstore<PrismaClient>({ database, embedder: new LocalEmbedder({ dimension: 128 }), vectorStore: shared, env: {} })).rejects.toBeInstanceOf(
       DimensionMismatchError,
     );
   });

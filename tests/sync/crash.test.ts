@@ -5,6 +5,7 @@ import { createDualstore, MemoryVectorStore, type Dualstore, type DualstoreOptio
 import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
 import { CountingEmbedder, CrashingStore, FaultyStore, storedIds } from "../helpers/doubles.js";
 import { article } from "../helpers/text.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 const LEASE_MS = 300;
 const sync: DualstoreOptions["sync"] = { leaseMs: LEASE_MS, retry: { maxRetries: 0 }, jobs: { baseDelayMs: 5, maxDelayMs: 20 } };
@@ -18,16 +19,16 @@ async function crashAndRestart(target: DatabaseTarget) {
   const crashing = new CrashingStore(inner);
   const base = await target.freshDatabase();
   const database = target.name === "pglite" ? { pglite: await PGlite.create({ extensions: { vector } }) } : base;
-  const before = await createDualstore({ database, embedder: new CountingEmbedder(), vectorStore: crashing, chunker: { chunkSize: 96, overlap: 8 }, sync, env: {} });
+  const before = await createDualstore<PrismaClient>({ database, embedder: new CountingEmbedder(), vectorStore: crashing, chunker: { chunkSize: 96, overlap: 8 }, sync, env: {} });
   const store = new FaultyStore(inner);
-  const restart = () => createDualstore({ database, embedder: new CountingEmbedder(), vectorStore: store, chunker: { chunkSize: 96, overlap: 8 }, sync, env: {} });
+  const restart = () => createDualstore<PrismaClient>({ database, embedder: new CountingEmbedder(), vectorStore: store, chunker: { chunkSize: 96, overlap: 8 }, sync, env: {} });
   return { before, crashing, store, restart, cleanup: async () => {
     await before.close();
     if ("pglite" in database && database.pglite) await database.pglite.close();
   } };
 }
 
-async function converge(after: Dualstore) {
+async function converge(after: Dualstore<PrismaClient>) {
   await new Promise((resolve) => setTimeout(resolve, LEASE_MS + 100));
   await after.sync.drain({ waitForRetries: true, timeoutMs: 10_000 });
   await after.reconcile({ fix: true });
@@ -35,7 +36,7 @@ async function converge(after: Dualstore) {
   return after.reconcile();
 }
 
-async function expectConsistent(after: Dualstore, store: FaultyStore) {
+async function expectConsistent(after: Dualstore<PrismaClient>, store: FaultyStore) {
   for (const doc of await after.prisma.document.findMany({ select: { id: true, vectorIds: true, indexStatus: true } })) {
     expect(doc.indexStatus).toBe("INDEXED");
     expect([...doc.vectorIds].sort()).toEqual(await storedIds(store, `${doc.id}#`));

@@ -7,6 +7,7 @@ import { describeEachDatabase } from "../helpers/db.js";
 import { article } from "../helpers/text.js";
 import { startOpenAIServer, type OpenAIServer } from "../servers/openai-server.js";
 import { startPineconeServer, type PineconeServer } from "../servers/pinecone-server.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 let pinecone: PineconeServer;
 let openai: OpenAIServer;
@@ -30,10 +31,10 @@ describeEachDatabase("convergence under random provider failures", (target) => {
     const first = await target.open(options);
     // PGlite is one in-process database: its workers share an instance. PostgreSQL gets one
     // instance (one pool) per worker, as separate processes would.
-    const workers: Dualstore[] =
+    const workers: Dualstore<PrismaClient>[] =
       target.name === "pglite"
         ? Array.from({ length: WORKERS }, () => first)
-        : [first, ...(await Promise.all(Array.from({ length: WORKERS - 1 }, async () => createDualstore({ ...options, database: { url: firstUrl(first) }, env: {} }))))];
+        : [first, ...(await Promise.all(Array.from({ length: WORKERS - 1 }, async () => createDualstore<PrismaClient>({ ...options, database: { url: firstUrl(first) }, env: {} }))))];
     try {
       const users = [await first.users.create({ email: `a-${target.name}@example.com` }), await first.users.create({ email: `b-${target.name}@example.com` })];
       const ids: string[] = [];
@@ -75,6 +76,6 @@ describeEachDatabase("convergence under random provider failures", (target) => {
 }, { neon: false });
 
 /** The connection URL of an open instance's schema on the test server (for extra workers). */
-function firstUrl(ds: Dualstore): string {
+function firstUrl(ds: Dualstore<PrismaClient>): string {
   return `${process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/test"}?schema=${ds.database.schema}`;
 }

@@ -3,6 +3,7 @@ import { createDualstore, type Dualstore, type DualstoreOptions } from "../../sr
 import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
 import { CountingEmbedder, FaultyStore, permanent, storedIds, transient } from "../helpers/doubles.js";
 import { article } from "../helpers/text.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 const fast: DualstoreOptions["sync"] = { retry: { maxRetries: 1, minDelayMs: 1, maxDelayMs: 2 }, jobs: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } };
 
@@ -14,7 +15,7 @@ async function open(target: DatabaseTarget, extra: Partial<DualstoreOptions> = {
   return { ds, embedder, store, user };
 }
 
-const jobs = (ds: Dualstore, documentId: string) => ds.prisma.syncJob.findMany({ where: { documentId }, orderBy: { createdAt: "asc" } });
+const jobs = (ds: Dualstore<PrismaClient>, documentId: string) => ds.prisma.syncJob.findMany({ where: { documentId }, orderBy: { createdAt: "asc" } });
 
 describeEachDatabase("sync outbox", (target) => {
   it("writes a document's sync job in the same transaction as the document", async () => {
@@ -131,7 +132,7 @@ describeEachDatabase("sync outbox", (target) => {
     const others =
       target.name === "pglite"
         ? [first, first]
-        : await Promise.all([1, 2].map(() => createDualstore({ database, embedder, vectorStore: store, chunker: { chunkSize: 128, overlap: 16 }, sync: fast, env: {} })));
+        : await Promise.all([1, 2].map(() => createDualstore<PrismaClient>({ database, embedder, vectorStore: store, chunker: { chunkSize: 128, overlap: 16 }, sync: fast, env: {} })));
     try {
       const user = await first.users.create({ email: "workers@example.com" });
       for (let i = 0; i < 60; i++) await first.documents.create({ userId: user.id, title: `w${i}`, source: "api", content: article(300 + i, 4) });

@@ -4,11 +4,12 @@ import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
 import { CountingEmbedder, FaultyStore, permanent, storedIds, transient } from "../helpers/doubles.js";
 import { rejectsWith } from "../helpers/errors.js";
 import { article, paragraph, seededRandom } from "../helpers/text.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 const fastRetry = { maxRetries: 3, minDelayMs: 1, maxDelayMs: 5 };
 
 interface Setup {
-  ds: Dualstore;
+  ds: Dualstore<PrismaClient>;
   embedder: CountingEmbedder;
   store: FaultyStore;
   user: User;

@@ -3,8 +3,9 @@ import { MemoryVectorStore, type Dualstore } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { CountingEmbedder, FaultyStore, storedIds } from "../helpers/doubles.js";
 import { article } from "../helpers/text.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
-async function vectorsOf(ds: Dualstore, store: FaultyStore, documentId: string) {
+async function vectorsOf(ds: Dualstore<PrismaClient>, store: FaultyStore, documentId: string) {
   const row = await ds.prisma.document.findUnique({ where: { id: documentId }, select: { vectorIds: true } });
   return { recorded: [...(row?.vectorIds ?? [])].sort(), stored: await storedIds(store, `${documentId}#`) };
 }
