@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDualstore } from "../../src/index.js";
 import { repoRoot, tempDir } from "../helpers/paths.js";
+import type { PrismaClient } from "../../src/db/prisma.js";
 
 interface Event {
   readonly event: string;
@@ -72,9 +73,9 @@ afterEach(() => {
 });
 
 async function usersIn(dataDir: string): Promise<string[]> {
-  const ds = await createDualstore({ database: { url: dataDir }, vectorStore: null, env: {} });
+  const ds = await createDualstore<PrismaClient>({ database: { url: dataDir }, vectorStore: null, env: {} });
   try {
-    return (await ds.prisma.user.findMany({ select: { email: true } })).map((user) => user.email).sort();
+    return (await ds.prisma.user.findMany({ select: { email: true } })).map((user) => user.email ?? "").sort();
   } finally {
     await ds.close();
   }
