@@ -3,7 +3,9 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: { index: "src/index.ts", cli: "src/cli/main.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  // @internal declarations (repository constructors, which take Prisma's client) stay out of the
+  // published types, and with them Prisma's generated client.
+  dts: { compilerOptions: { stripInternal: true } },
   target: "node22",
   platform: "node",
   // The generated Prisma client reads import.meta.url; the CJS build needs it shimmed.

@@ -2,7 +2,8 @@ import type { HealthReport } from "./core/health.js";
 import { probe } from "./core/health.js";
 import { redactingLogger, silentLogger, type Logger } from "./core/logger.js";
 import { redact } from "./core/redact.js";
-import { openDatabase, type Database } from "./db/database.js";
+import { openDatabase } from "./db/database.js";
+import type { DatabaseDriverName, SharedDatabaseHolder } from "./db/driver.js";
 import { migrate, type MigrateResult } from "./db/migrate.js";
 import { readMigrationsDir, type MigrationSource } from "./db/migrations.js";
 import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
@@ -88,11 +89,11 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrism
   readonly prisma: Client;
   /** Which driver the database was opened with, and where it lives (no secrets). */
   readonly database: {
-    readonly driver: Database["driver"];
+    readonly driver: DatabaseDriverName;
     readonly location: string;
     readonly schema: string | undefined;
     /** Set when the database is an on-disk PGlite that another process holds and shares with this one. */
-    readonly holder: Database["holder"];
+    readonly holder: SharedDatabaseHolder | undefined;
   };
   /** The vector store in use (undefined with `vectorStore: null`), for direct reads such as listing ids. */
   readonly vectorStore: VectorStore | undefined;

@@ -1,6 +1,6 @@
 export { createDualstore, type Dualstore, type ScopedDualstore, type SyncQueue } from "./client.js";
 export type { DualstoreOptions } from "./options.js";
-export type { DatabaseOptions } from "./db/database.js";
+export type { DatabaseOptions, PGliteInstance } from "./db/database.js";
 export type { QueryEvent, DatabaseDriverName } from "./db/driver.js";
 export type { NeonSettings } from "./db/drivers/neon.js";
 export type { MigrateResult } from "./db/migrate.js";
@@ -47,6 +47,7 @@ export type {
   JsonValue,
   JsonObject,
 } from "./generated/models.js";
+export type { JsonInput } from "./repository/fields.js";
 
 // Repositories
 export type { Repositories, TransactionOptions } from "./repository/repositories.js";

@@ -13,6 +13,18 @@ import type { NeonSettings } from "./drivers/neon.js";
 import type { DualstorePrismaClient } from "./dualstore-prisma-client.js";
 import { PrismaClient } from "./prisma.js";
 
+/**
+ * An open PGlite (from @electric-sql/pglite), as far as its type goes here: enough to tell one.
+ * PGlite's own declarations need Emscripten's types, which an app's strict type check
+ * (`skipLibCheck: false`) would then demand too.
+ */
+export interface PGliteInstance {
+  readonly closed: boolean;
+  query(query: string, params?: unknown[]): Promise<unknown>;
+  exec(query: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
 export interface DatabaseOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> {
   /**
    * Where the data lives. Absent: PGlite in memory. `file:<path>`, `memory://` or a plain
@@ -54,7 +66,7 @@ export interface DatabaseOptions<Client extends DualstorePrismaClient = Dualstor
    */
   managedBy?: "dualstore" | "app";
   /** An existing PGlite instance (opened with the pgvector extension if you want the pgvector store). */
-  pglite?: PGlite;
+  pglite?: PGliteInstance;
   /** Neon driver settings (`neonConfig`), e.g. a WebSocket proxy. */
   neon?: NeonSettings;
   /** Called after every SQL statement with its text and duration: count round trips, trace slow queries. */
@@ -207,7 +219,9 @@ async function openDriver(plan: ConnectionPlan, options: DatabaseOptions, contex
   const poolSize = options.poolSize ?? 10;
   if (target.kind === "pglite") {
     const { openPglite } = await import("./drivers/pglite.js");
-    return openPglite({ dataDir: target.dataDir, instance: options.pglite, schema, share: options.share ?? true, poolSize, logger: context.logger });
+    // A PGliteInstance is a PGlite: only its declared type is narrower.
+    const instance = options.pglite as PGlite | undefined;
+    return openPglite({ dataDir: target.dataDir, instance, schema, share: options.share ?? true, poolSize, logger: context.logger });
   }
   const neon = options.driver === "neon" || (options.driver === undefined && NEON_HOST.test(target.host));
   if (neon) {

@@ -65,6 +65,7 @@ export type UpdateArtifactInput = z.input<typeof updateArtifactInput>;
 export type ListArtifactsInput = z.input<typeof listArtifactsInput>;
 
 export class ArtifactsRepository {
+  /** @internal Repositories come from createDualstore(). */
   constructor(private readonly ctx: RepositoryContext) {}
 
   /** Creates an artifact, optionally linked to a message of one of the owner's chats. */

@@ -43,6 +43,7 @@ export type ChatWithMessages = Chat & { messages: Message[] };
 export class ChatsRepository {
   readonly messages: MessagesRepository;
 
+  /** @internal Repositories come from createDualstore(). */
   constructor(private readonly ctx: RepositoryContext) {
     this.messages = new MessagesRepository(ctx);
   }
@@ -118,6 +119,7 @@ export class ChatsRepository {
 }
 
 export class MessagesRepository {
+  /** @internal Repositories come from createDualstore(). */
   constructor(private readonly ctx: RepositoryContext) {}
 
   /** Appends one message and touches the chat's updatedAt. */

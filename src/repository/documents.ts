@@ -90,6 +90,7 @@ const ownedColumns = {
 type OwnedRow = Prisma.DocumentGetPayload<{ select: typeof ownedColumns }>;
 
 export class DocumentsRepository {
+  /** @internal Repositories come from createDualstore(). */
   constructor(
     private readonly ctx: RepositoryContext,
     private readonly sync: DocumentSync,

@@ -19,10 +19,13 @@ export const id = text({ min: 1, max: 200 });
 /** A list of ids, as bulk operations take them. */
 export const idList = z.array(id).max(1_000_000);
 
-/** A JSON value PostgreSQL's jsonb accepts: finite numbers, storable strings, plain objects and arrays. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/**
+ * A JSON value dualstore accepts for a Json column: finite numbers, strings PostgreSQL's jsonb can
+ * store, plain objects and arrays (reads come back as the models' JsonValue).
+ */
+export type JsonInput = string | number | boolean | null | JsonInput[] | { [key: string]: JsonInput };
 
-export const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+export const jsonValue: z.ZodType<JsonInput> = z.lazy(() =>
   z.union([
     text(),
     z.number().refine(Number.isFinite, { message: "must be a finite number" }),

@@ -47,6 +47,7 @@ const settingsPatch = z
 export type SettingsPatch = z.input<typeof settingsPatch>;
 
 export class SettingsRepository {
+  /** @internal Repositories come from createDualstore(). */
   constructor(private readonly ctx: RepositoryContext) {}
 
   /** The user's settings; the defaults (not written) when the user never saved any. */

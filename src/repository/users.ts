@@ -27,6 +27,7 @@ export type CreateUserInput = z.input<typeof createUserInput>;
 export type UpdateUserInput = z.input<typeof updateUserInput>;
 
 export class UsersRepository {
+  /** @internal Repositories come from createDualstore(). */
   constructor(
     private readonly ctx: RepositoryContext,
     private readonly sync: DocumentSync,

@@ -11,9 +11,10 @@ import { vector } from "@electric-sql/pglite-pgvector";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SchemaContainer } from "@prisma/schema-engine-wasm";
 import { PrismaPGlite } from "pglite-prisma-adapter";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigurationError, createDualstore, SchemaMismatchError, type DualstoreOptions, type DualstorePrismaClient } from "../../src/index.js";
 import {
+  afterTestFile,
   appMigrations,
   appProjectDir,
   deployAppMigrations,
@@ -155,7 +156,7 @@ const targets: Array<{
     available: true,
     async open() {
       const pglite = await PGlite.create({ extensions: { vector } });
-      afterAll(() => pglite.close());
+      afterTestFile(() => pglite.close());
       return { app: { pglite }, adapter: new PrismaPGlite(pglite) };
     },
   },

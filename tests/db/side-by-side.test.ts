@@ -3,9 +3,9 @@
 // schema engine, looking at the app's schema, must see nothing to change and nothing to reset.
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDualstore, type DualstoreOptions, type Logger } from "../../src/index.js";
-import { appMigrations, deployAppMigrations, freshServerDatabase, migrateView, type AppDatabase } from "../helpers/app-database.js";
+import { afterTestFile, appMigrations, deployAppMigrations, freshServerDatabase, migrateView, type AppDatabase } from "../helpers/app-database.js";
 import { postgresAvailable } from "../helpers/db.js";
 
 // The app's own models: its User (not dualstore's) and a Product.
@@ -50,7 +50,7 @@ const targets: Array<{
     available: true,
     async open(withVectors = true) {
       const pglite = await PGlite.create(withVectors ? { extensions: { vector } } : {});
-      afterAll(() => pglite.close());
+      afterTestFile(() => pglite.close());
       return { app: { pglite }, database: { pglite } };
     },
   },

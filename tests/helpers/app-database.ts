@@ -30,6 +30,17 @@ export interface MigrateView {
   readonly history: unknown;
 }
 
+// What the helpers made, undone after the test file, whether they were called from a test or a hook.
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Runs `cleanup` after the test file's tests. */
+export function afterTestFile(cleanup: () => Promise<unknown> | unknown): void {
+  cleanups.push(cleanup);
+}
+
 /**
  * A fresh database on the PostgreSQL server, dropped after the file's tests: the tests that need
  * `public` to be the app's (as in a real app) cannot share one database.
@@ -37,7 +48,7 @@ export interface MigrateView {
 export async function freshServerDatabase(): Promise<string> {
   const name = `dualstore_app_${randomBytes(5).toString("hex")}`;
   await adminQuery(`CREATE DATABASE "${name}"`);
-  afterAll(() => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  afterTestFile(() => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return url.toString();
@@ -51,7 +62,7 @@ export async function freshServerDatabase(): Promise<string> {
 export function appProjectDir(): string {
   const dir = join(repoRoot, ".dualstore", "test-apps", `app-${randomBytes(5).toString("hex")}`);
   mkdirSync(dir, { recursive: true });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterTestFile(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
