@@ -19,6 +19,7 @@ import { id, idList } from "./repository/fields.js";
 import type { DocumentSync } from "./repository/hooks.js";
 import { createRepositories, inTransaction, standaloneContext, type Repositories } from "./repository/repositories.js";
 import type { Scope } from "./repository/scope.js";
+import { installExtras } from "./schema/extras.js";
 import { checkSchema } from "./schema/schema-check.js";
 import type { SearchHit, SearchOptions } from "./search/search.js";
 import type { Embedder } from "./embedders/embedder.js";
@@ -165,9 +166,10 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   try {
     if (appManaged) {
       await database.verify();
-      await checkSchema(prisma, { schema: database.schema, catalog: schemaCatalog, version: dualstoreVersion }).catch((error: unknown) => {
+      const extras = await checkSchema(prisma, { schema: database.schema, catalog: schemaCatalog, version: dualstoreVersion }).catch((error: unknown) => {
         throw fromPrismaError(error, { entity: "schema check" });
       });
+      await installExtras(prisma, { schema: database.schema, extras, logger });
     } else if (options.migrate ?? true) await runMigrations();
     if (options.vectorStore !== null) index = await openVectorIndex({ ...options, vectorStore: options.vectorStore }, { database, env, logger });
   } catch (error) {

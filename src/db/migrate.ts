@@ -7,7 +7,7 @@ import type { PrismaClient, TransactionClient } from "./prisma.js";
 import { splitSqlStatements } from "./sql-script.js";
 
 /** Prisma Migrate's advisory lock key: holding the same one makes us and `prisma migrate deploy` take turns. */
-const PRISMA_MIGRATE_LOCK_KEY = 72707369;
+export const PRISMA_MIGRATE_LOCK_KEY = 72707369;
 
 export interface MigrateOptions {
   readonly migrations: readonly MigrationSource[];

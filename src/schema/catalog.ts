@@ -1,6 +1,7 @@
 // What dualstore's migrations build, as scripts/generate.mjs records it (src/generated/schema-catalog.ts):
-// the tables, columns, indexes and enum values dualstore's queries rely on, each with the
-// migration that made it so.
+// the tables, columns, indexes, enum values, functions and triggers dualstore relies on, each
+// with the migration that made it so, and the statements of each migration that a Prisma schema
+// cannot express.
 // No imports: scripts/schema-catalog.mjs loads this file as it is.
 
 export interface CatalogColumn {
@@ -31,9 +32,38 @@ export interface CatalogEnum {
   readonly values: ReadonlyArray<{ readonly value: string; readonly migration: string }>;
 }
 
+/** A function the migrations make; `body` is the md5 of its source, so a replaced body is a new one. */
+export interface CatalogRoutine {
+  readonly name: string;
+  readonly body: string;
+  readonly migration: string;
+}
+
+export interface CatalogTrigger {
+  readonly table: string;
+  readonly name: string;
+  readonly migration: string;
+}
+
+/**
+ * The part of one migration that a Prisma schema cannot express: its functions and triggers,
+ * with the data statements that go with them (a backfill). An app that migrates dualstore's
+ * tables itself gets it from dualstore, which runs it when the routines or triggers it makes
+ * are missing.
+ */
+export interface CatalogExtra {
+  readonly migration: string;
+  readonly statements: readonly string[];
+  readonly routines: ReadonlyArray<{ readonly name: string; readonly body: string }>;
+  readonly triggers: ReadonlyArray<{ readonly table: string; readonly name: string }>;
+}
+
 export interface SchemaCatalog {
   readonly tables: readonly CatalogTable[];
   readonly enums: readonly CatalogEnum[];
+  readonly routines: readonly CatalogRoutine[];
+  readonly triggers: readonly CatalogTrigger[];
+  readonly extras: readonly CatalogExtra[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "../db/prisma.js";
 import { SchemaMismatchError, type SchemaProblem } from "../errors.js";
-import { indexShape, type SchemaCatalog } from "./catalog.js";
+import { indexShape, type CatalogExtra, type SchemaCatalog } from "./catalog.js";
 
 /**
  * Models an app adopting dualstore's may keep as its own: Auth.js's User, Account and Session,
@@ -10,7 +10,7 @@ import { indexShape, type SchemaCatalog } from "./catalog.js";
 export const APP_OWNABLE_MODELS: readonly string[] = ["User", "Account", "Session"];
 
 interface DatabaseObject {
-  kind: "schema" | "column" | "index" | "enum";
+  kind: "schema" | "column" | "index" | "enum" | "routine" | "trigger";
   table: string;
   name: string | null;
   detail: string | null;
@@ -27,9 +27,11 @@ export interface SchemaCheckTarget {
 /**
  * Checks, in one query, that the database has every table, column (of the right type), index
  * and enum value dualstore's migrations would have made; throws SchemaMismatchError naming
- * each one missing or different, and the migration that makes it.
+ * each one missing or different, and the migration that makes it. Returns the parts of
+ * migrations Prisma cannot express (functions, triggers) whose objects are missing, for
+ * installExtras().
  */
-export async function checkSchema(prisma: PrismaClient, target: SchemaCheckTarget): Promise<void> {
+export async function checkSchema(prisma: PrismaClient, target: SchemaCheckTarget): Promise<readonly CatalogExtra[]> {
   const rows = await prisma.$queryRawUnsafe<DatabaseObject[]>(
     `WITH target AS (SELECT coalesce($1::text, current_schema()) AS name)
      SELECT 'schema' AS kind, name AS "table", NULL AS name, NULL AS detail FROM target
@@ -41,11 +43,18 @@ export async function checkSchema(prisma: PrismaClient, target: SchemaCheckTarge
      UNION ALL
      SELECT 'enum', t.typname::text, e.enumlabel::text, NULL
        FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace, target
-      WHERE n.nspname = target.name`,
+      WHERE n.nspname = target.name
+     UNION ALL
+     SELECT 'routine', p.proname::text, md5(p.prosrc), NULL
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, target WHERE n.nspname = target.name
+     UNION ALL
+     SELECT 'trigger', c.relname::text, t.tgname::text, NULL
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace, target
+      WHERE NOT t.tgisinternal AND n.nspname = target.name`,
     target.schema ?? null,
   );
   const problems = findProblems(target.catalog, rows);
-  if (problems.length === 0) return;
+  if (problems.length === 0) return missingExtras(target.catalog, rows);
   const where = rows.find((row) => row.kind === "schema")?.table ?? target.schema ?? "the current schema";
   throw new SchemaMismatchError(
     `The database (schema "${where}")`,
@@ -103,4 +112,14 @@ function findProblems(catalog: SchemaCatalog, rows: readonly DatabaseObject[]): 
     }
   }
   return problems;
+}
+
+/** The extras at least one of whose functions (by name and body) or triggers the database lacks. */
+function missingExtras(catalog: SchemaCatalog, rows: readonly DatabaseObject[]): CatalogExtra[] {
+  const present = new Set(rows.filter((row) => row.kind === "routine" || row.kind === "trigger").map((row) => `${row.kind} ${row.table} ${row.name}`));
+  return catalog.extras.filter(
+    (extra) =>
+      extra.routines.some((routine) => !present.has(`routine ${routine.name} ${routine.body}`)) ||
+      extra.triggers.some((trigger) => !present.has(`trigger ${trigger.table} ${trigger.name}`)),
+  );
 }
