@@ -172,7 +172,11 @@ export class SchemaMismatchError extends DualstoreError {
   constructor(where: string, expectedVersion: string, problems: readonly SchemaProblem[], fix: string) {
     const listed = problems
       .slice(0, 20)
-      .map((p) => `${p.object} ${p.found === undefined ? `(${p.expected}` : `is ${p.found}, expected ${p.expected} (`}from migration ${p.migration})`)
+      .map((p) =>
+        p.found === undefined
+          ? `${p.object} (${p.expected}, from migration ${p.migration})`
+          : `${p.object} is ${p.found}, expected ${p.expected} (from migration ${p.migration})`,
+      )
       .join("; ");
     super(
       "SCHEMA_MISMATCH",

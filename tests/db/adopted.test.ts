@@ -217,8 +217,8 @@ for (const target of targets) {
           { object: 'index "Document_userId_sourceUrl_idx" on "Document"', expected: 'btree ("userId", "sourceUrl")', found: undefined, migration: "20261121060255_document_source_index" },
           { object: 'enum value "IndexStatus".DELETING', expected: "DELETING", found: undefined, migration: "20261121045518_init" },
         ]);
-        expect(error.message).toContain('column "Document"."syncToken"');
-        expect(error.message).toContain("20261121051355_sync_pipeline");
+        expect(error.message).toContain('column "Document"."syncToken" (text, from migration 20261121051355_sync_pipeline)');
+        expect(error.message).toContain('column "Chat"."archived" is text, expected bool (from migration 20261121045518_init)');
         expect(error.message).toMatch(/dualstore \d+\.\d+\.\d+/);
       } finally {
         await prisma.$disconnect();
