@@ -72,9 +72,13 @@ for (const target of targets) {
       const migrationsDir = await appMigrations(appSchema, app);
       expect(await deployAppMigrations(appSchema, app, migrationsDir)).toEqual(["20250101000000_init"]);
 
-      const ds = await createDualstore({ database, vectorStore, env: {} });
+      const ds = await createDualstore({ database, vectorStore, owners: "external", env: {} });
       try {
         expect(ds.database.schema).toBe("dualstore");
+        // The app's own user, in the app's own User table, owns a chat: never copied by hand.
+        await ds.prisma.$executeRawUnsafe(`INSERT INTO public."User" (id, email) VALUES ('app-user-1', 'ada@example.com')`);
+        const chat = await ds.as("app-user-1").chats.create({ title: "Where is order 42?" });
+        expect(chat.userId).toBe("app-user-1");
         const doc = await ds.documents.create({ title: "Shipping", source: "api", content: "Orders ship within two days." });
         await ds.indexDocument(doc.id);
         expect(await ds.search("when do orders ship", { userId: null, minScore: 0 })).toHaveLength(1);
