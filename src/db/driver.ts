@@ -36,12 +36,15 @@ export interface QueryEvent {
 /**
  * The libpq `options` startup parameter that pins every connection of a pool to `schema`,
  * merged with any `options` the URL already carries. A startup parameter costs no round trip
- * and cannot race the first query.
+ * and cannot race the first query. `public` follows on the path: what an app installed there
+ * (pgvector's `vector` type, in a database dualstore shares) still resolves, while dualstore's
+ * own names resolve in its schema first.
  */
 export function searchPathOptions(url: string, schema: string | undefined): string | undefined {
   const existing = new URL(url).searchParams.get("options") ?? undefined;
   if (schema === undefined) return existing;
-  const pin = `-c search_path=${quoteIdentifier(schema).replace(/([\\ ])/g, "\\$1")}`;
+  const path = schema === "public" ? quoteIdentifier(schema) : `${quoteIdentifier(schema)},public`;
+  const pin = `-c search_path=${path.replace(/([\\ ])/g, "\\$1")}`;
   return existing ? `${existing} ${pin}` : pin;
 }
 

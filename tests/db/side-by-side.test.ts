@@ -88,6 +88,9 @@ for (const target of targets) {
 
         // dualstore's rows are still there, in its own schema, with its own migration history.
         expect((await ds.documents.get(doc.id)).title).toBe("Shipping");
+        // What the app installed in public (pgvector's vector type, say) still resolves.
+        await ds.prisma.$executeRawUnsafe(`CREATE DOMAIN public.app_label AS text`);
+        expect(await ds.prisma.$queryRawUnsafe(`SELECT 'x'::app_label AS label`)).toEqual([{ label: "x" }]);
         const histories = await ds.prisma.$queryRawUnsafe<Array<{ schema: string; names: string[] }>>(
           `SELECT 'public' AS schema, array_agg(migration_name ORDER BY migration_name) AS names FROM public._prisma_migrations
            UNION ALL SELECT 'dualstore', array_agg(migration_name ORDER BY migration_name) FROM dualstore._prisma_migrations`,
