@@ -45,6 +45,7 @@ const retryShape = z.object({
   maxRetries: z.number().int().min(0).max(20).optional(),
   minDelayMs: z.number().min(0).optional(),
   maxDelayMs: z.number().min(0).optional(),
+  maxRetryAfterMs: z.number().min(0).optional(),
 });
 
 const optionsShape = z.object({

@@ -135,7 +135,10 @@ export class SyncWorker {
       } else {
         const dead = !isTransient(error) || job.attempts >= (this.deps.retry.maxAttempts ?? 8);
         const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
-        await queue.retry(job, this.owner, { runAt: new Date(Date.now() + this.backoff(job.attempts)), error: message, dead });
+        // A server that asked for a longer wait than the call would take (Retry-After) gets it here.
+        const retryAfter = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
+        const runAt = new Date(Date.now() + Math.max(this.backoff(job.attempts), retryAfter));
+        await queue.retry(job, this.owner, { runAt, error: message, dead });
         if (dead) {
           result.dead++;
           this.deps.logger.error("sync job moved to dead letters", { jobId: job.id, kind: job.kind, documentId: job.documentId, error: message });

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { createDualstore, type Dualstore, type DualstoreOptions } from "../../src/index.js";
+import { createDualstore, ProviderError, type Dualstore, type DualstoreOptions } from "../../src/index.js";
 import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
 import { CountingEmbedder, FaultyStore, permanent, storedIds, transient } from "../helpers/doubles.js";
 import { article } from "../helpers/text.js";
@@ -69,6 +69,18 @@ describeEachDatabase("sync outbox", (target) => {
     expect(await ds.sync.retryDead()).toBe(1);
     await ds.sync.drain();
     expect((await ds.documents.get(doc.id)).indexStatus).toBe("INDEXED");
+  });
+
+  it("reschedules a job no sooner than a Retry-After too long to wait out in the call", async () => {
+    const { ds, embedder, user } = await open(target);
+    const doc = await ds.documents.create({ userId: user.id, title: "throttled", source: "api", content: "bilby burrows" });
+    embedder.failNext(1, () => new ProviderError("test", "rate limited", { status: 429, retryable: true, retryAfterMs: 120_000 }));
+    const started = Date.now();
+    expect(await ds.sync.drain()).toMatchObject({ processed: 1, retried: 1 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const [job] = await jobs(ds, doc.id);
+    expect(job!.status).toBe("PENDING");
+    expect(job!.runAt.getTime()).toBeGreaterThanOrEqual(started + 120_000);
   });
 
   it("parks a job as dead at once when no retry can fix it", async () => {
