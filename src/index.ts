@@ -88,6 +88,7 @@ export type {
   MetadataValue,
   VectorStoreInfo,
   VectorStoreLimits,
+  VectorStoreCallOptions,
 } from "./vector-stores/vector-store.js";
 export type { VectorFilter, FilterValue } from "./vector-stores/filter.js";
 export type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";

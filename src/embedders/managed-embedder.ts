@@ -1,9 +1,10 @@
+import { abortable, type CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
-import { withRetry, type RetryPolicy } from "../core/retry.js";
+import { throwIfAborted, withRetry, type RetryPolicy } from "../core/retry.js";
 import { DimensionMismatchError, ProviderError } from "../errors.js";
 import { batches } from "../internal/batch.js";
 import { mapConcurrent } from "../internal/concurrency.js";
-import type { EmbedCallOptions, Embedder } from "./embedder.js";
+import type { Embedder } from "./embedder.js";
 
 export interface ManagedEmbedderOptions {
   readonly retry: RetryPolicy;
@@ -35,34 +36,38 @@ export class ManagedEmbedder {
     return this.inner.dimension;
   }
 
-  async embedDocuments(texts: readonly string[], call: EmbedCallOptions = {}): Promise<number[][]> {
+  async embedDocuments(texts: readonly string[], call: CallContext = {}): Promise<number[][]> {
     const groups = batches(texts, { maxCount: Math.max(1, this.inner.maxBatchSize) });
     const results = await mapConcurrent(groups, this.options.concurrency, (group) =>
-      this.request(() => this.inner.embedDocuments(group, call), group.length, call),
+      this.request(() => this.inner.embedDocuments(group, { signal: call.signal }), group.length, call),
     );
     return results.flat();
   }
 
-  async embedQuery(text: string, call: EmbedCallOptions = {}): Promise<number[]> {
-    const [vector] = await this.request(async () => [await this.inner.embedQuery(text, call)], 1, call);
+  async embedQuery(text: string, call: CallContext = {}): Promise<number[]> {
+    const [vector] = await this.request(async () => [await this.inner.embedQuery(text, { signal: call.signal })], 1, call);
     return vector!;
   }
 
-  private async request(send: () => Promise<number[][]>, expected: number, call: EmbedCallOptions): Promise<number[][]> {
+  private async request(send: () => Promise<number[][]>, expected: number, call: CallContext): Promise<number[][]> {
+    throwIfAborted(call.signal);
     const vectors = await withRetry(
       async () => {
         this.stats.requests++;
-        return send();
+        // Embedders that cannot cancel a request (the local one) still return at once on abort.
+        return abortable(send(), call.signal);
       },
       {
         ...this.options.retry,
         signal: call.signal,
+        deadline: call.deadline,
         onRetry: ({ error, attempt, delayMs }) =>
           this.options.logger.warn("embedding request failed; retrying", { embedder: this.id, attempt, delayMs, error }),
       },
     );
     this.check(vectors, expected);
     this.stats.texts += expected;
+    call.onProgress?.();
     return vectors;
   }
 

@@ -74,7 +74,7 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
   const fetchK = Math.min(topK + Math.max(5, topK), 10_000);
   const results = await Promise.all(
     // Hits are hydrated from PostgreSQL: the store need not send their metadata (chunk text included).
-    namespaces.map((namespace) => deps.store.query({ vector, topK: fetchK, filter, namespace, includeMetadata: false }, opts.signal)),
+    namespaces.map((namespace) => deps.store.query({ vector, topK: fetchK, filter, namespace, includeMetadata: false }, { signal: opts.signal })),
   );
   const matches = results
     .flat()

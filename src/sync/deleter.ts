@@ -73,14 +73,14 @@ export class Deleter {
       const namespace = claim.vectorNamespace ?? namespaceFor(namespacing, claim.userId);
       // A run that failed or died may have written vectors its row never recorded: only a
       // sweep of the document's id prefix finds those.
-      if (claim.mayHaveOrphans) await store.deletePrefix(vectorIdPrefix(claim.id), namespace, signal);
+      if (claim.mayHaveOrphans) await store.deletePrefix(vectorIdPrefix(claim.id), namespace, { signal });
       else byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...claim.vectorIds]);
     }
-    for (const [namespace, vectorIds] of byNamespace) await store.delete(vectorIds, namespace, signal);
+    for (const [namespace, vectorIds] of byNamespace) await store.delete(vectorIds, namespace, { signal });
   }
 
   /** Deletes a document's vectors when its row is already gone (a deleted user's documents). */
   async purge(documentId: string, namespace: string, signal?: AbortSignal): Promise<void> {
-    await this.deps.store.deletePrefix(vectorIdPrefix(documentId), namespace, signal);
+    await this.deps.store.deletePrefix(vectorIdPrefix(documentId), namespace, { signal });
   }
 }

@@ -217,7 +217,7 @@ export class Indexer {
     // embedded again instead.
     const values = new Map<string, number[]>();
     for (const [namespace, group] of groupBy(plans.flatMap((plan) => plan.rewrite.map((chunk) => ({ plan, chunk }))), (x) => x.plan.row.vectorNamespace ?? x.plan.namespace)) {
-      for (const record of await store.fetch(group.map((x) => x.chunk.vectorId), namespace, signal)) values.set(record.id, record.values);
+      for (const record of await store.fetch(group.map((x) => x.chunk.vectorId), namespace, { signal })) values.set(record.id, record.values);
     }
     const toEmbed = plans.flatMap((plan) => [...plan.embed, ...plan.rewrite.filter((chunk) => !values.has(chunk.vectorId))]);
     const embedded = new Set(toEmbed);
@@ -233,7 +233,7 @@ export class Indexer {
       }));
       written.set(plan.namespace, [...(written.get(plan.namespace) ?? []), ...records]);
     }
-    for (const [namespace, records] of written) await store.upsert(records, namespace, signal);
+    for (const [namespace, records] of written) await store.upsert(records, namespace, { signal });
 
     const commits: CommitInput[] = plans.map((plan) => ({
       id: plan.row.id,
@@ -306,12 +306,12 @@ export class Indexer {
           count(plan.row.id, ids.length);
         }
       }
-      for (const [namespace, ids] of byNamespace) await store.delete(ids, namespace, signal);
+      for (const [namespace, ids] of byNamespace) await store.delete(ids, namespace, { signal });
       for (const plan of plans.filter((p) => p.sweep)) {
         const listed = new Set(plan.chunks.map((chunk) => chunk.vectorId));
-        for await (const page of store.allIds(vectorIdPrefix(plan.row.id), plan.namespace, 1_000, signal)) {
+        for await (const page of store.allIds(vectorIdPrefix(plan.row.id), plan.namespace, 1_000, { signal })) {
           const orphans = page.filter((id) => !listed.has(id));
-          await store.delete(orphans, plan.namespace, signal);
+          await store.delete(orphans, plan.namespace, { signal });
           count(plan.row.id, orphans.length);
         }
       }

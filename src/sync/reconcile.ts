@@ -58,7 +58,7 @@ export class Reconciler {
     const recordedNamespaces = await prisma.$queryRawUnsafe<Array<{ namespace: string }>>(
       `SELECT DISTINCT COALESCE("vectorNamespace", '') AS namespace FROM ${this.documentTable} WHERE cardinality("vectorIds") > 0`,
     );
-    const namespaces = [...new Set([...(await store.listNamespaces(options.signal)), ...recordedNamespaces.map((r) => r.namespace)])].sort();
+    const namespaces = [...new Set([...(await store.listNamespaces({ signal: options.signal })), ...recordedNamespaces.map((r) => r.namespace)])].sort();
     const report = {
       namespaces,
       vectorsInStore: 0,
@@ -76,7 +76,7 @@ export class Reconciler {
         if (!options.fix || (orphans.length < pageSize && !force)) return;
         report.fixed.orphansDeleted += await this.deleteOrphans(orphans.splice(0), namespace, options.signal);
       };
-      const storeIds = store.allIds("", namespace, pageSize, options.signal)[Symbol.asyncIterator]();
+      const storeIds = store.allIds("", namespace, pageSize, { signal: options.signal })[Symbol.asyncIterator]();
       const recorded = this.recordedIds(namespace, pageSize)[Symbol.asyncIterator]();
       const inStore = new PageCursor(storeIds);
       const inDb = new PageCursor(recorded);
@@ -160,7 +160,7 @@ export class Reconciler {
       (await prisma.document.findMany({ where: { id: { in: documentIds } }, select: { id: true } })).map((d) => d.id),
     );
     const ofDeleted = ids.filter((id) => !live.has(documentIdOf(id)));
-    await store.delete(ofDeleted, namespace, signal);
+    await store.delete(ofDeleted, namespace, { signal });
     let deleted = ofDeleted.length;
     if (live.size === 0) return deleted;
     const token = randomUUID();
@@ -171,7 +171,7 @@ export class Reconciler {
       );
       const heldSet = new Set(held);
       const safe = ids.filter((id) => heldSet.has(documentIdOf(id)) && !listed.has(id));
-      await store.delete(safe, namespace, signal);
+      await store.delete(safe, namespace, { signal });
       deleted += safe.length;
     } finally {
       await table.release(held, token);

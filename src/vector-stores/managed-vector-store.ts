@@ -1,11 +1,12 @@
+import { abortable, type CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
-import { withRetry, type RetryPolicy } from "../core/retry.js";
-import { ValidationError } from "../errors.js";
+import { throwIfAborted, withRetry, type RetryPolicy } from "../core/retry.js";
+import { AbortedError, ProviderError, ValidationError } from "../errors.js";
 import { batches } from "../internal/batch.js";
 import { jsonNumberArrayBytes } from "../internal/json-size.js";
 import { mapConcurrent } from "../internal/concurrency.js";
 import { checkFilter } from "./filter.js";
-import type { QueryRequest, VectorMatch, VectorRecord, VectorStore } from "./vector-store.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreCallOptions } from "./vector-store.js";
 
 export interface ManagedVectorStoreOptions {
   readonly retry: RetryPolicy;
@@ -20,7 +21,8 @@ type Operation = "upsert" | "delete" | "query" | "fetch" | "list" | "describe" |
  * One wrapper around every vector store: initialises it once (a failed init is retried on next
  * use), splits writes and reads into requests within the store's limits (records AND bytes per
  * upsert, ids per fetch or delete), runs them with bounded concurrency under the shared retry
- * policy, and counts requests per operation.
+ * policy and the caller's CallContext (abort, deadline, progress), and counts requests per
+ * operation.
  */
 export class ManagedVectorStore {
   readonly stats: Record<Operation, number> = { upsert: 0, delete: 0, query: 0, fetch: 0, list: 0, describe: 0, init: 0 };
@@ -49,75 +51,77 @@ export class ManagedVectorStore {
     return this.initialized;
   }
 
-  async upsert(records: readonly VectorRecord[], namespace: string, signal?: AbortSignal): Promise<void> {
+  async upsert(records: readonly VectorRecord[], namespace: string, call: CallContext = {}): Promise<void> {
     if (records.length === 0) return;
     await this.ready();
     const { maxUpsertRecords, maxUpsertBytes } = this.inner.limits;
     const groups = batches(records, { maxCount: maxUpsertRecords, maxBytes: maxUpsertBytes, size: recordBytes, overhead: 64 });
-    await mapConcurrent(groups, this.options.concurrency, (group) => this.call("upsert", () => this.inner.upsert(group, namespace), signal));
+    await mapConcurrent(groups, this.options.concurrency, (group) => this.call("upsert", (options) => this.inner.upsert(group, namespace, options), call));
   }
 
-  async delete(ids: readonly string[], namespace: string, signal?: AbortSignal): Promise<void> {
+  async delete(ids: readonly string[], namespace: string, call: CallContext = {}): Promise<void> {
     if (ids.length === 0) return;
     await this.ready();
     const groups = batches(ids, { maxCount: this.inner.limits.maxIdsPerRequest });
-    await mapConcurrent(groups, this.options.concurrency, (group) => this.call("delete", () => this.inner.delete(group, namespace), signal));
+    await mapConcurrent(groups, this.options.concurrency, (group) => this.call("delete", (options) => this.inner.delete(group, namespace, options), call));
   }
 
   /** Deletes every vector whose id starts with `prefix`: natively when the store can, else page by page. */
-  async deletePrefix(prefix: string, namespace: string, signal?: AbortSignal): Promise<void> {
+  async deletePrefix(prefix: string, namespace: string, call: CallContext = {}): Promise<void> {
     await this.ready();
     if (this.inner.deletePrefix) {
-      await this.call("delete", () => this.inner.deletePrefix!(prefix, namespace), signal);
+      await this.call("delete", (options) => this.inner.deletePrefix!(prefix, namespace, options), call);
       return;
     }
     // List every page first, then delete: deleting while paging would move the pages under the cursor.
     const ids: string[] = [];
-    for await (const page of this.allIds(prefix, namespace, this.inner.limits.maxIdsPerRequest, signal)) ids.push(...page);
-    await this.delete(ids, namespace, signal);
+    for await (const page of this.allIds(prefix, namespace, this.inner.limits.maxIdsPerRequest, call)) ids.push(...page);
+    await this.delete(ids, namespace, call);
   }
 
-  async query(request: QueryRequest, signal?: AbortSignal): Promise<VectorMatch[]> {
+  async query(request: QueryRequest, call: CallContext = {}): Promise<VectorMatch[]> {
     if (request.filter) checkFilter(request.filter);
     if (!Number.isInteger(request.topK) || request.topK < 1 || request.topK > 10_000) {
       throw new ValidationError("query", [{ path: "topK", message: "must be an integer from 1 to 10000" }]);
     }
     await this.ready();
-    return this.call("query", () => this.inner.query(request), signal);
+    return this.call("query", (options) => this.inner.query(request, options), call);
   }
 
-  async fetch(ids: readonly string[], namespace: string, signal?: AbortSignal): Promise<VectorRecord[]> {
+  async fetch(ids: readonly string[], namespace: string, call: CallContext = {}): Promise<VectorRecord[]> {
     if (ids.length === 0) return [];
     await this.ready();
     const { maxFetchIds, maxIdsPerRequest } = this.inner.limits;
     const groups = batches(ids, { maxCount: maxFetchIds ?? maxIdsPerRequest });
-    const pages = await mapConcurrent(groups, this.options.concurrency, (group) => this.call("fetch", () => this.inner.fetch(group, namespace), signal));
+    const pages = await mapConcurrent(groups, this.options.concurrency, (group) =>
+      this.call("fetch", (options) => this.inner.fetch(group, namespace, options), call),
+    );
     return pages.flat();
   }
 
-  async listIds(prefix: string, namespace: string, page: { limit: number; cursor?: string | undefined }, signal?: AbortSignal) {
+  async listIds(prefix: string, namespace: string, page: { limit: number; cursor?: string | undefined }, call: CallContext = {}) {
     await this.ready();
-    return this.call("list", () => this.inner.listIds({ prefix, namespace, limit: page.limit, cursor: page.cursor }), signal);
+    return this.call("list", (options) => this.inner.listIds({ prefix, namespace, limit: page.limit, cursor: page.cursor }, options), call);
   }
 
   /** Every id under `prefix`, page by page, without holding them all in memory. */
-  async *allIds(prefix: string, namespace: string, pageSize = 1_000, signal?: AbortSignal): AsyncGenerator<string[]> {
+  async *allIds(prefix: string, namespace: string, pageSize = 1_000, call: CallContext = {}): AsyncGenerator<string[]> {
     let cursor: string | undefined;
     do {
-      const page = await this.listIds(prefix, namespace, { limit: pageSize, cursor }, signal);
+      const page = await this.listIds(prefix, namespace, { limit: pageSize, cursor }, call);
       if (page.ids.length > 0) yield page.ids;
       cursor = page.next;
     } while (cursor);
   }
 
-  async listNamespaces(signal?: AbortSignal): Promise<string[]> {
+  async listNamespaces(call: CallContext = {}): Promise<string[]> {
     await this.ready();
-    return this.call("list", () => this.inner.listNamespaces(), signal);
+    return this.call("list", (options) => this.inner.listNamespaces(options), call);
   }
 
-  async describe(signal?: AbortSignal) {
+  async describe(call: CallContext = {}) {
     await this.ready();
-    return this.call("describe", () => this.inner.describe(), signal);
+    return this.call("describe", (options) => this.inner.describe(options), call);
   }
 
   /** Runs the store's upkeep, if it has any. */
@@ -131,20 +135,36 @@ export class ManagedVectorStore {
     await this.inner.close?.();
   }
 
-  private call<T>(operation: Operation, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private call<T>(operation: Operation, send: (options: VectorStoreCallOptions) => Promise<T>, call: CallContext = {}): Promise<T> {
+    const { signal } = call;
+    throwIfAborted(signal);
     return withRetry(
       async () => {
         this.stats[operation]++;
-        return send();
+        try {
+          // Stores that cannot cancel a request in flight still return at once on abort.
+          const result = await abortable(send({ signal }), signal);
+          call.onProgress?.();
+          return result;
+        } catch (error) {
+          if (operation === "upsert" && outcomeUnknown(error)) call.onUncertainWrite?.();
+          throw error;
+        }
       },
       {
         ...this.options.retry,
         signal,
+        deadline: call.deadline,
         onRetry: ({ error, attempt, delayMs }) =>
           this.options.logger.warn("vector store request failed; retrying", { store: this.name, operation, attempt, delayMs, error }),
       },
     );
   }
+}
+
+/** Whether a failed request may still have been applied: it was abandoned, or no answer came back. */
+function outcomeUnknown(error: unknown): boolean {
+  return error instanceof AbortedError || (error instanceof ProviderError && error.retryable && error.status === undefined);
 }
 
 /**

@@ -49,10 +49,19 @@ export interface VectorStoreLimits {
 }
 
 /**
+ * Per-call options every store honours. An aborted call rejects with AbortedError at once and
+ * sends nothing more; a request already sent may still be applied by the store, which dualstore
+ * allows for (see the README's consistency guarantees).
+ */
+export interface VectorStoreCallOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
  * A vector index. Every call names a namespace ("" is the default): a store may implement it
  * natively (Pinecone) or as a column (pgvector, LanceDB). Implementations do one request per
- * call and map failures to ProviderError; batching, retries and lifecycle live in dualstore's
- * wrapper around them.
+ * call, honour the call's AbortSignal, and map failures to ProviderError; batching, retries and
+ * lifecycle live in dualstore's wrapper around them.
  */
 export interface VectorStore {
   /** Short name for logs and health(), e.g. "pinecone". */
@@ -62,27 +71,30 @@ export interface VectorStore {
   readonly consistency: "strong" | "eventual";
   /** Prepares the store for vectors of this length (creates tables or indexes); refuses a mismatch. */
   init(options: { dimension: number }): Promise<void>;
-  upsert(records: readonly VectorRecord[], namespace: string): Promise<void>;
+  upsert(records: readonly VectorRecord[], namespace: string, options?: VectorStoreCallOptions): Promise<void>;
   /** Deletes these ids; ids that do not exist are ignored. */
-  delete(ids: readonly string[], namespace: string): Promise<void>;
+  delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void>;
   /**
    * Deletes every id starting with `prefix`, when the store can do it in one request. Without
    * it, dualstore lists the ids by prefix and deletes them page by page.
    */
-  deletePrefix?(prefix: string, namespace: string): Promise<void>;
+  deletePrefix?(prefix: string, namespace: string, options?: VectorStoreCallOptions): Promise<void>;
   /**
    * The `topK` closest records to `vector` passing `filter`, best first. With `includeMetadata:
    * false` (search, which hydrates hits from PostgreSQL) a store leaves the metadata out where
    * sending it costs something (Pinecone's response, pgvector's rows) and answers `{}`.
    */
-  query(request: QueryRequest): Promise<VectorMatch[]>;
+  query(request: QueryRequest, options?: VectorStoreCallOptions): Promise<VectorMatch[]>;
   /** The records with these ids that exist, values included. */
-  fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]>;
+  fetch(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<VectorRecord[]>;
   /** One page of ids starting with `prefix`, in UTF-8 byte order; `cursor` is the previous page's `next`. */
-  listIds(request: { prefix: string; namespace: string; limit: number; cursor?: string | undefined }): Promise<{ ids: string[]; next?: string | undefined }>;
+  listIds(
+    request: { prefix: string; namespace: string; limit: number; cursor?: string | undefined },
+    options?: VectorStoreCallOptions,
+  ): Promise<{ ids: string[]; next?: string | undefined }>;
   /** Namespaces holding vectors (for reconciliation across tenants). */
-  listNamespaces(): Promise<string[]>;
-  describe(): Promise<VectorStoreInfo>;
+  listNamespaces(options?: VectorStoreCallOptions): Promise<string[]>;
+  describe(options?: VectorStoreCallOptions): Promise<VectorStoreInfo>;
   /** Periodic upkeep the store needs (LanceDB: compaction and old-version cleanup). Workers call it now and then. */
   maintain?(): Promise<void>;
   close?(): Promise<void>;

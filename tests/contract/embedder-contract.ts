@@ -1,11 +1,13 @@
 // The contract every Embedder must meet, run against each one by adding a line to embedders.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.js";
-import type { Embedder } from "../../src/index.js";
+import { AbortedError, type Embedder } from "../../src/index.js";
 import { ManagedEmbedder } from "../../src/embedders/managed-embedder.js";
 
 export interface EmbedderHarness {
   readonly embedder: Embedder;
+  /** Leaves the next request unanswered (providers behind a protocol server), to abort it in flight. */
+  hangNextRequest?(): void;
   cleanup(): Promise<void>;
 }
 
@@ -35,6 +37,24 @@ export function embedderContract(name: string, open: () => Promise<EmbedderHarne
       expect(harness.embedder.id).toMatch(/^[a-z0-9-]+:[^:]+:\d+$/);
       expect(harness.embedder.id.endsWith(`:${harness.embedder.dimension}`)).toBe(true);
       expect(harness.embedder.maxBatchSize).toBeGreaterThan(0);
+    });
+
+    it("rejects a call whose signal is already aborted with AbortedError", async () => {
+      const signal = AbortSignal.abort(new Error("lease lost"));
+      await expect(harness.embedder.embedDocuments(["never sent"], { signal })).rejects.toBeInstanceOf(AbortedError);
+      await expect(harness.embedder.embedQuery("never sent", { signal })).rejects.toBeInstanceOf(AbortedError);
+      await expect(embedder.embedDocuments(["never sent"], { signal })).rejects.toBeInstanceOf(AbortedError);
+    });
+
+    it("rejects a call aborted in flight with AbortedError at once", async (context) => {
+      if (!harness.hangNextRequest) return context.skip("this embedder answers in process; nothing stays in flight");
+      const controller = new AbortController();
+      harness.hangNextRequest();
+      const started = performance.now();
+      const embedding = embedder.embedDocuments(["left hanging"], { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error("lease lost")), 100);
+      await expect(embedding).rejects.toBeInstanceOf(AbortedError);
+      expect(performance.now() - started).toBeLessThan(2_000);
     });
 
     it("returns one vector of its dimension per text, in input order", async () => {

@@ -23,13 +23,13 @@ const context = { env: {}, logger: silentLogger };
 async function openai(config: OpenAIEmbedderConfig): Promise<EmbedderHarness> {
   const server = await (openaiServer ??= startOpenAIServer());
   const embedder = await createOpenAIEmbedder({ apiKey: server.apiKey, baseURL: `${server.url}/v1`, ...config }, context);
-  return { embedder, cleanup: async () => {} };
+  return { embedder, hangNextRequest: () => server.faults.next("timeout"), cleanup: async () => {} };
 }
 
 async function cohere(config: CohereEmbedderConfig): Promise<EmbedderHarness> {
   const server = await (cohereServer ??= startCohereServer());
   const embedder = await createCohereEmbedder({ apiKey: server.apiKey, baseUrl: server.url, ...config }, context);
-  return { embedder, cleanup: async () => {} };
+  return { embedder, hangNextRequest: () => server.faults.next("timeout"), cleanup: async () => {} };
 }
 
 embedderContract("openai text-embedding-3-small (1536)", () => openai({}));

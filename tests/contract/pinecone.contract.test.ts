@@ -18,5 +18,10 @@ vectorStoreContract("pinecone (protocol server)", async (dimension) => {
     { apiKey: server.apiKey, index: "contract", controllerHostUrl: server.url, requestTimeoutMs: 5_000 },
     { env: {}, logger: silentLogger },
   );
-  return { store, settle: async () => server.settle(), cleanup: () => server.close() };
+  return {
+    store,
+    settle: async () => server.settle(),
+    hangNextRequest: () => server.faults.next("timeout", { match: "/data/" }),
+    cleanup: () => server.close(),
+  };
 });

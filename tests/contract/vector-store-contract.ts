@@ -2,13 +2,15 @@
 // line to vector-stores.test.ts. It goes through ManagedVectorStore, the way dualstore uses stores.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.js";
-import { DualstoreError, type VectorRecord, type VectorStore } from "../../src/index.js";
+import { AbortedError, DualstoreError, type VectorRecord, type VectorStore } from "../../src/index.js";
 import { ManagedVectorStore } from "../../src/vector-stores/managed-vector-store.js";
 
 export interface VectorStoreHarness {
   readonly store: VectorStore;
   /** Waits until earlier writes are visible (eventually consistent stores). */
   settle?(): Promise<void>;
+  /** Leaves the next request unanswered (stores behind a protocol server), to abort it in flight. */
+  hangNextRequest?(): void;
   cleanup(): Promise<void>;
 }
 
@@ -38,6 +40,37 @@ export function vectorStoreContract(name: string, open: (dimension: number) => P
       await store.ready();
     });
     afterAll(async () => harness?.cleanup());
+
+    it("rejects every call whose signal is already aborted with AbortedError, and writes nothing", async () => {
+      const ns = freshNamespace();
+      const signal = AbortSignal.abort(new Error("lease lost"));
+      const record: VectorRecord = { id: "aborted#1", values: pseudoRandom(9), metadata: { n: 1 } };
+      const calls: Array<(options: { signal: AbortSignal }) => Promise<unknown>> = [
+        (options) => harness.store.upsert([record], ns, options),
+        (options) => harness.store.delete(["aborted#1"], ns, options),
+        (options) => harness.store.query({ vector: record.values, topK: 1, namespace: ns }, options),
+        (options) => harness.store.fetch(["aborted#1"], ns, options),
+        (options) => harness.store.listIds({ prefix: "", namespace: ns, limit: 10 }, options),
+        (options) => harness.store.listNamespaces(options),
+        (options) => harness.store.describe(options),
+        (options) => store.upsert([record], ns, options),
+      ];
+      if (harness.store.deletePrefix) calls.push((options) => harness.store.deletePrefix!("aborted#", ns, options));
+      for (const call of calls) await expect(call({ signal })).rejects.toBeInstanceOf(AbortedError);
+      await settle();
+      expect(await store.fetch(["aborted#1"], ns)).toEqual([]);
+    });
+
+    it("rejects a call aborted in flight with AbortedError at once", async (context) => {
+      if (!harness.hangNextRequest) return context.skip("this store answers in process; nothing stays in flight");
+      const controller = new AbortController();
+      harness.hangNextRequest();
+      const started = performance.now();
+      const upsert = store.upsert([{ id: "hung#1", values: pseudoRandom(10), metadata: {} }], freshNamespace(), { signal: controller.signal });
+      setTimeout(() => controller.abort(new Error("lease lost")), 100);
+      await expect(upsert).rejects.toBeInstanceOf(AbortedError);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    });
 
     it("round-trips records: fetch returns their values and metadata as written", async () => {
       const ns = freshNamespace();

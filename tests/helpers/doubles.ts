@@ -1,6 +1,14 @@
 // Test doubles that wrap REAL implementations (LocalEmbedder, MemoryVectorStore or any store)
 // to count calls and inject failures; the behaviour under test is always the real one's.
-import { LocalEmbedder, MemoryVectorStore, ProviderError, type Embedder, type VectorStore, type VectorStoreLimits } from "../../src/index.js";
+import {
+  LocalEmbedder,
+  MemoryVectorStore,
+  ProviderError,
+  type EmbedCallOptions,
+  type Embedder,
+  type VectorStore,
+  type VectorStoreLimits,
+} from "../../src/index.js";
 
 type Failure = () => Error;
 
@@ -43,17 +51,17 @@ export class CountingEmbedder implements Embedder {
     this.queries = 0;
   }
 
-  async embedDocuments(texts: readonly string[]): Promise<number[][]> {
+  async embedDocuments(texts: readonly string[], options?: EmbedCallOptions): Promise<number[][]> {
     this.requests++;
     const failure = this.failures.shift() ?? this.always;
     if (failure) throw failure();
     this.texts += texts.length;
-    return this.inner.embedDocuments(texts);
+    return this.inner.embedDocuments(texts, options);
   }
 
-  async embedQuery(text: string): Promise<number[]> {
+  async embedQuery(text: string, options?: EmbedCallOptions): Promise<number[]> {
     this.queries++;
-    return this.inner.embedQuery(text);
+    return this.inner.embedQuery(text, options);
   }
 }
 
@@ -107,11 +115,12 @@ export class FaultyStore implements VectorStore {
     this.enter("delete");
     return this.inner.delete(...args);
   }
-  async deletePrefix(prefix: string, namespace: string) {
+  async deletePrefix(...args: Parameters<NonNullable<VectorStore["deletePrefix"]>>) {
     this.enter("deletePrefix");
-    if (this.inner.deletePrefix) return this.inner.deletePrefix(prefix, namespace);
-    const page = await this.inner.listIds({ prefix, namespace, limit: 100_000 });
-    return this.inner.delete(page.ids, namespace);
+    const [prefix, namespace, options] = args;
+    if (this.inner.deletePrefix) return this.inner.deletePrefix(prefix, namespace, options);
+    const page = await this.inner.listIds({ prefix, namespace, limit: 100_000 }, options);
+    return this.inner.delete(page.ids, namespace, options);
   }
   async query(...args: Parameters<VectorStore["query"]>) {
     this.enter("query");
@@ -129,11 +138,11 @@ export class FaultyStore implements VectorStore {
     this.enter("maintain");
     await this.inner.maintain?.();
   }
-  listNamespaces() {
-    return this.inner.listNamespaces();
+  listNamespaces(...args: Parameters<VectorStore["listNamespaces"]>) {
+    return this.inner.listNamespaces(...args);
   }
-  describe() {
-    return this.inner.describe();
+  describe(...args: Parameters<VectorStore["describe"]>) {
+    return this.inner.describe(...args);
   }
 }
 
@@ -184,11 +193,11 @@ export class CrashingStore extends FaultyStore {
     return super.delete(...args);
   }
 
-  override async deletePrefix(prefix: string, namespace: string) {
+  override async deletePrefix(...args: Parameters<NonNullable<VectorStore["deletePrefix"]>>) {
     if (this.armed === "after-delete") {
-      await super.deletePrefix(prefix, namespace);
+      await super.deletePrefix(...args);
       return this.hang();
     }
-    return super.deletePrefix(prefix, namespace);
+    return super.deletePrefix(...args);
   }
 }

@@ -1,5 +1,6 @@
+import { throwIfAborted } from "../../core/retry.js";
 import { ConfigurationError } from "../../errors.js";
-import type { Embedder } from "../embedder.js";
+import type { EmbedCallOptions, Embedder } from "../embedder.js";
 
 export interface LocalEmbedderOptions {
   /** Vector length. Default 384. */
@@ -29,11 +30,13 @@ export class LocalEmbedder implements Embedder {
     this.id = `local:hashing-v1:${this.dimension}`;
   }
 
-  async embedDocuments(texts: readonly string[]): Promise<number[][]> {
+  async embedDocuments(texts: readonly string[], options: EmbedCallOptions = {}): Promise<number[][]> {
+    throwIfAborted(options.signal);
     return texts.map((text) => this.embed(text));
   }
 
-  async embedQuery(text: string): Promise<number[]> {
+  async embedQuery(text: string, options: EmbedCallOptions = {}): Promise<number[]> {
+    throwIfAborted(options.signal);
     return this.embed(text);
   }
 

@@ -1,8 +1,18 @@
+import { abortable } from "../../core/call-context.js";
 import type { Logger } from "../../core/logger.js";
+import { throwIfAborted } from "../../core/retry.js";
 import { ClosedError, ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
 import { checkFilter } from "../filter.js";
-import type { VectorMatch, VectorMetadata, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+import type {
+  VectorMatch,
+  VectorMetadata,
+  VectorRecord,
+  VectorStore,
+  VectorStoreCallOptions,
+  VectorStoreInfo,
+  VectorStoreLimits,
+} from "../vector-store.js";
 import { checkLanceDbConfig, type LanceDbVectorStoreConfig } from "./lancedb-config.js";
 import { and, filterPredicate, filterTerms, inNamespace, sqlString, withPrefix } from "./lancedb-sql.js";
 
@@ -124,10 +134,10 @@ export class LanceDbVectorStore implements VectorStore {
       this.table = table;
       this.dimension = dimension;
       this.closed = false;
-    });
+    }, undefined);
   }
 
-  async upsert(records: readonly VectorRecord[], namespace: string): Promise<void> {
+  async upsert(records: readonly VectorRecord[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
     const table = this.opened();
     for (const record of records) this.checkDimension(`vector ${record.id}`, record.values);
     // The last record for an id wins, as if upserted one by one: a merge whose input repeats a key would insert it twice.
@@ -140,32 +150,33 @@ export class LanceDbVectorStore implements VectorStore {
       metadata: JSON.stringify(record.metadata),
       filter_terms: filterTerms(record.metadata),
     }));
-    await this.run(() => table.mergeInsert(KEY).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows));
+    await this.run(() => table.mergeInsert(KEY).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(rows), options);
   }
 
-  async delete(ids: readonly string[], namespace: string): Promise<void> {
+  async delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
     const table = this.opened();
-    await this.run(() => table.delete(`${inNamespace(namespace)} AND id IN (${ids.map(sqlString).join(", ")})`));
+    await this.run(() => table.delete(`${inNamespace(namespace)} AND id IN (${ids.map(sqlString).join(", ")})`), options);
   }
 
-  async deletePrefix(prefix: string, namespace: string): Promise<void> {
+  async deletePrefix(prefix: string, namespace: string, options?: VectorStoreCallOptions): Promise<void> {
     const table = this.opened();
-    await this.run(() => table.delete(and(inNamespace(namespace), withPrefix(prefix))));
+    await this.run(() => table.delete(and(inNamespace(namespace), withPrefix(prefix))), options);
   }
 
-  async query({ vector, topK, filter, namespace }: Parameters<VectorStore["query"]>[0]): Promise<VectorMatch[]> {
+  async query({ vector, topK, filter, namespace }: Parameters<VectorStore["query"]>[0], options?: VectorStoreCallOptions): Promise<VectorMatch[]> {
     const table = this.opened();
     this.checkDimension("query vector", vector);
     if (filter) checkFilter(filter);
     const where = and(inNamespace(namespace), filter && filterPredicate(filter));
-    const rows = await this.run(() =>
-      table.vectorSearch(vector).distanceType("cosine").where(where).select(["id", "metadata", "_distance"]).limit(topK).toArray(),
+    const rows = await this.run(
+      () => table.vectorSearch(vector).distanceType("cosine").where(where).select(["id", "metadata", "_distance"]).limit(topK).toArray(),
+      options,
     );
     // LanceDB's cosine distance is 1 - cosine similarity.
     return rows.map((row) => ({ id: String(row.id), score: 1 - Number(row._distance), metadata: parseMetadata(row) }));
   }
 
-  async fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]> {
+  async fetch(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<VectorRecord[]> {
     const table = this.opened();
     const rows = await this.run(() =>
       table
@@ -174,6 +185,7 @@ export class LanceDbVectorStore implements VectorStore {
         .select(["id", "vector", "metadata"])
         .limit(ids.length)
         .toArray(),
+      options,
     );
     return rows.map((row) => ({ id: String(row.id), values: Array.from(row.vector as Iterable<number>), metadata: parseMetadata(row) }));
   }
@@ -182,18 +194,19 @@ export class LanceDbVectorStore implements VectorStore {
    * One page in UTF-8 byte order (how Arrow compares strings, for both the sort and the cursor).
    * LanceDB sorts with a top-k of `limit + 1` rows, so memory stays bounded by the page.
    */
-  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0]) {
+  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0], options?: VectorStoreCallOptions) {
     const table = this.opened();
     const where = and(inNamespace(namespace), withPrefix(prefix), cursor === undefined ? undefined : `id > ${sqlString(cursor)}`);
-    const rows = await this.run(() =>
-      table.query().where(where).select(["id"]).orderBy({ columnName: "id", ascending: true }).limit(limit + 1).toArray(),
+    const rows = await this.run(
+      () => table.query().where(where).select(["id"]).orderBy({ columnName: "id", ascending: true }).limit(limit + 1).toArray(),
+      options,
     );
     const ids = rows.slice(0, limit).map((row) => String(row.id));
     return { ids, next: rows.length > limit ? ids.at(-1) : undefined };
   }
 
   /** Reads the namespace column batch by batch (LanceDB has no DISTINCT): memory grows with namespaces, not rows. */
-  async listNamespaces(): Promise<string[]> {
+  async listNamespaces(options?: VectorStoreCallOptions): Promise<string[]> {
     const table = this.opened();
     return this.run(async () => {
       const namespaces = new Set<string>();
@@ -201,19 +214,19 @@ export class LanceDbVectorStore implements VectorStore {
         for (const namespace of batch.getChild("namespace") ?? []) namespaces.add(String(namespace));
       }
       return [...namespaces].sort();
-    });
+    }, options);
   }
 
-  async describe(): Promise<VectorStoreInfo> {
+  async describe(options?: VectorStoreCallOptions): Promise<VectorStoreInfo> {
     const table = this.opened();
-    const count = await this.run(() => table.countRows());
+    const count = await this.run(() => table.countRows(), options);
     return { dimension: this.dimension ?? 0, count };
   }
 
   /** Compacts the table's fragments and drops versions older than an hour: every LanceDB write adds a version. */
   async maintain(): Promise<void> {
     const table = this.opened();
-    await this.run(() => table.optimize({ cleanupOlderThan: new Date(Date.now() - 3_600_000) }));
+    await this.run(() => table.optimize({ cleanupOlderThan: new Date(Date.now() - 3_600_000) }), undefined);
   }
 
   async close(): Promise<void> {
@@ -277,10 +290,14 @@ export class LanceDbVectorStore implements VectorStore {
     if (values.length !== this.dimension) throw new DimensionMismatchError(what, this.dimension ?? values.length, values.length);
   }
 
-  /** LanceDB failures become ProviderErrors of this store; dualstore's own errors pass through. */
-  private async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * LanceDB failures become ProviderErrors of this store; dualstore's own errors pass through.
+   * LanceDB's API takes no AbortSignal: an abort stops the wait, not the operation.
+   */
+  private async run<T>(work: () => Promise<T>, options: VectorStoreCallOptions | undefined): Promise<T> {
+    throwIfAborted(options?.signal);
     try {
-      return await work();
+      return await abortable(work(), options?.signal);
     } catch (error) {
       if (error instanceof DualstoreError) throw error;
       const text = errorText(error);

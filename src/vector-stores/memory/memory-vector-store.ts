@@ -1,7 +1,8 @@
+import { throwIfAborted } from "../../core/retry.js";
 import { DimensionMismatchError } from "../../errors.js";
 import { compareBytes } from "../../internal/compare.js";
 import { matchesFilter } from "../filter.js";
-import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreCallOptions, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
 
 type StoredRecord = VectorRecord & { norm: number };
 
@@ -23,7 +24,8 @@ export class MemoryVectorStore implements VectorStore {
     this.dimension = dimension;
   }
 
-  async upsert(records: readonly VectorRecord[], namespace: string): Promise<void> {
+  async upsert(records: readonly VectorRecord[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
     const space = this.space(namespace, true)!;
     for (const record of records) {
       if (record.values.length !== this.dimension) {
@@ -33,17 +35,20 @@ export class MemoryVectorStore implements VectorStore {
     }
   }
 
-  async delete(ids: readonly string[], namespace: string): Promise<void> {
+  async delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
     const space = this.space(namespace);
     for (const id of ids) space?.delete(id);
   }
 
-  async deletePrefix(prefix: string, namespace: string): Promise<void> {
+  async deletePrefix(prefix: string, namespace: string, options?: VectorStoreCallOptions): Promise<void> {
+    throwIfAborted(options?.signal);
     const space = this.space(namespace);
     for (const id of space?.keys() ?? []) if (id.startsWith(prefix)) space!.delete(id);
   }
 
-  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest): Promise<VectorMatch[]> {
+  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest, options?: VectorStoreCallOptions): Promise<VectorMatch[]> {
+    throwIfAborted(options?.signal);
     if (vector.length !== this.dimension) throw new DimensionMismatchError("query vector", this.dimension ?? vector.length, vector.length);
     const queryNorm = norm(vector);
     const scored: Array<{ record: StoredRecord; score: number }> = [];
@@ -60,7 +65,8 @@ export class MemoryVectorStore implements VectorStore {
       .map(({ record, score }) => ({ id: record.id, score, metadata: includeMetadata ? structuredClone(record.metadata) : {} }));
   }
 
-  async fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]> {
+  async fetch(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<VectorRecord[]> {
+    throwIfAborted(options?.signal);
     const space = this.space(namespace);
     return ids.flatMap((id) => {
       const record = space?.get(id);
@@ -68,7 +74,8 @@ export class MemoryVectorStore implements VectorStore {
     });
   }
 
-  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0]) {
+  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0], options?: VectorStoreCallOptions) {
+    throwIfAborted(options?.signal);
     const ids = [...(this.space(namespace)?.keys() ?? [])]
       .filter((id) => id.startsWith(prefix) && (cursor === undefined || compareBytes(id, cursor) > 0))
       .sort(compareBytes);
@@ -76,11 +83,13 @@ export class MemoryVectorStore implements VectorStore {
     return { ids: page, next: ids.length > limit ? page.at(-1) : undefined };
   }
 
-  async listNamespaces(): Promise<string[]> {
+  async listNamespaces(options?: VectorStoreCallOptions): Promise<string[]> {
+    throwIfAborted(options?.signal);
     return [...this.namespaces].filter(([, space]) => space.size > 0).map(([name]) => name);
   }
 
-  async describe(): Promise<VectorStoreInfo> {
+  async describe(options?: VectorStoreCallOptions): Promise<VectorStoreInfo> {
+    throwIfAborted(options?.signal);
     let count = 0;
     for (const space of this.namespaces.values()) count += space.size;
     return { dimension: this.dimension ?? 0, count };

@@ -1,8 +1,10 @@
+import { abortable } from "../../core/call-context.js";
+import { throwIfAborted } from "../../core/retry.js";
 import type { DatabaseDriverName } from "../../db/driver.js";
 import { quoteIdentifier } from "../../db/driver.js";
 import type { PrismaClient } from "../../db/prisma.js";
-import { ConfigurationError, DimensionMismatchError, ProviderError } from "../../errors.js";
-import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits, VectorMetadata } from "../vector-store.js";
+import { AbortedError, ConfigurationError, DimensionMismatchError, ProviderError } from "../../errors.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreCallOptions, VectorStoreInfo, VectorStoreLimits, VectorMetadata } from "../vector-store.js";
 import { filterToSql } from "./pgvector-filter.js";
 
 export interface PgVectorStoreOptions {
@@ -94,7 +96,7 @@ export class PgVectorStore implements VectorStore {
     }
   }
 
-  async upsert(records: readonly VectorRecord[], namespace: string): Promise<void> {
+  async upsert(records: readonly VectorRecord[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
     for (const record of records) {
       if (record.values.length !== this.dimension) throw new DimensionMismatchError(`vector ${record.id}`, this.dimension, record.values.length);
     }
@@ -109,26 +111,29 @@ export class PgVectorStore implements VectorStore {
         records.map((r) => vectorLiteral(r.values)),
         records.map((r) => JSON.stringify(r.metadata)),
       ),
+      options,
     );
   }
 
-  async delete(ids: readonly string[], namespace: string): Promise<void> {
-    await this.run(() =>
-      this.connection.prisma.$executeRawUnsafe(`DELETE FROM ${this.table} WHERE namespace = $1 AND id = ANY($2::text[])`, namespace, [...ids]),
+  async delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
+    await this.run(
+      () => this.connection.prisma.$executeRawUnsafe(`DELETE FROM ${this.table} WHERE namespace = $1 AND id = ANY($2::text[])`, namespace, [...ids]),
+      options,
     );
   }
 
-  async deletePrefix(prefix: string, namespace: string): Promise<void> {
+  async deletePrefix(prefix: string, namespace: string, options?: VectorStoreCallOptions): Promise<void> {
     await this.run(() =>
       this.connection.prisma.$executeRawUnsafe(
         `DELETE FROM ${this.table} WHERE namespace = $1 AND id >= $2 AND starts_with(id, $2)`,
         namespace,
         prefix,
       ),
+      options,
     );
   }
 
-  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest): Promise<VectorMatch[]> {
+  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest, options?: VectorStoreCallOptions): Promise<VectorMatch[]> {
     if (vector.length !== this.dimension) throw new DimensionMismatchError("query vector", this.dimension, vector.length);
     const params: unknown[] = [vectorLiteral(vector), namespace, topK];
     const where = filter ? ` AND ${filterToSql(filter, params)}` : "";
@@ -144,23 +149,24 @@ export class PgVectorStore implements VectorStore {
         prisma.$queryRawUnsafe<RowMatch[]>(sql, ...params),
       ] as const);
       return result as RowMatch[];
-    });
+    }, options);
     // Iterative scans return rows in roughly distance order; the caller gets them exactly ordered.
     return rows.map((row) => ({ id: row.id, score: row.score, metadata: row.metadata })).sort((a, b) => b.score - a.score);
   }
 
-  async fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]> {
+  async fetch(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<VectorRecord[]> {
     const rows = await this.run(() =>
       this.connection.prisma.$queryRawUnsafe<Array<{ id: string; embedding: string; metadata: VectorMetadata }>>(
         `SELECT id, embedding::text AS embedding, metadata FROM ${this.table} WHERE namespace = $1 AND id = ANY($2::text[])`,
         namespace,
         [...ids],
       ),
+      options,
     );
     return rows.map((row) => ({ id: row.id, values: JSON.parse(row.embedding) as number[], metadata: row.metadata }));
   }
 
-  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0]) {
+  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0], options?: VectorStoreCallOptions) {
     const rows = await this.run(() =>
       this.connection.prisma.$queryRawUnsafe<Array<{ id: string }>>(
         `SELECT id FROM ${this.table}
@@ -171,21 +177,24 @@ export class PgVectorStore implements VectorStore {
         cursor ?? null,
         limit + 1,
       ),
+      options,
     );
     const ids = rows.slice(0, limit).map((row) => row.id);
     return { ids, next: rows.length > limit ? ids.at(-1) : undefined };
   }
 
-  async listNamespaces(): Promise<string[]> {
-    const rows = await this.run(() =>
-      this.connection.prisma.$queryRawUnsafe<Array<{ namespace: string }>>(`SELECT DISTINCT namespace FROM ${this.table} ORDER BY namespace`),
+  async listNamespaces(options?: VectorStoreCallOptions): Promise<string[]> {
+    const rows = await this.run(
+      () => this.connection.prisma.$queryRawUnsafe<Array<{ namespace: string }>>(`SELECT DISTINCT namespace FROM ${this.table} ORDER BY namespace`),
+      options,
     );
     return rows.map((row) => row.namespace);
   }
 
-  async describe(): Promise<VectorStoreInfo> {
-    const [row] = await this.run(() =>
-      this.connection.prisma.$queryRawUnsafe<Array<{ count: number }>>(`SELECT count(*)::int AS count FROM ${this.table}`),
+  async describe(options?: VectorStoreCallOptions): Promise<VectorStoreInfo> {
+    const [row] = await this.run(
+      () => this.connection.prisma.$queryRawUnsafe<Array<{ count: number }>>(`SELECT count(*)::int AS count FROM ${this.table}`),
+      options,
     );
     return { dimension: this.dimension, count: row?.count ?? 0 };
   }
@@ -195,12 +204,16 @@ export class PgVectorStore implements VectorStore {
     return [`SET ${scope} hnsw.iterative_scan = 'relaxed_order'`, `SET ${scope} hnsw.ef_search = ${efSearch}`];
   }
 
-  /** Database failures become ProviderErrors of this store (retryable only for connection trouble). */
-  private async run<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Database failures become ProviderErrors of this store (retryable only for connection trouble).
+   * A statement cannot be cancelled through Prisma: an abort stops the wait, not the statement.
+   */
+  private async run<T>(work: () => Promise<T>, options: VectorStoreCallOptions | undefined): Promise<T> {
+    throwIfAborted(options?.signal);
     try {
-      return await work();
+      return await abortable(work(), options?.signal);
     } catch (error) {
-      if (error instanceof DimensionMismatchError) throw error;
+      if (error instanceof DimensionMismatchError || error instanceof AbortedError) throw error;
       const message = error instanceof Error ? error.message.trim().split("\n").at(-1)! : String(error);
       const transient = /connection|ECONNRESET|ECONNREFUSED|timeout|terminat/i.test(message);
       throw new ProviderError("pgvector", message, { retryable: transient, cause: error });

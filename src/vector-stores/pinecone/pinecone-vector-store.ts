@@ -4,10 +4,10 @@ import type { Logger } from "../../core/logger.js";
 import { retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
 import { redact, registerSecret } from "../../core/redact.js";
 import { sleep } from "../../core/retry.js";
-import { ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
+import { AbortedError, ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
 import type { VectorFilter } from "../filter.js";
-import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreCallOptions, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
 import { parsePineconeConfig, type PineconeSettings, type PineconeVectorStoreConfig } from "./pinecone-config.js";
 import { pineconeHttp, type PineconeHttp } from "./pinecone-http.js";
 
@@ -71,14 +71,18 @@ export class PineconeVectorStore implements VectorStore {
     this.dataPlane ??= this.client.index({ host: model.host });
   }
 
-  async upsert(records: readonly VectorRecord[], namespace: string): Promise<void> {
+  async upsert(records: readonly VectorRecord[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
     for (const record of records) this.checkDimension(`vector ${record.id}`, record.values);
-    await this.send("upsert", () => this.data().upsert({ namespace: this.pineconeNamespace(namespace), records: records.map(toPineconeRecord) }));
+    await this.send(
+      "upsert",
+      () => this.data().upsert({ namespace: this.pineconeNamespace(namespace), records: records.map(toPineconeRecord) }),
+      options,
+    );
   }
 
-  async delete(ids: readonly string[], namespace: string): Promise<void> {
+  async delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
     try {
-      await this.send("delete", () => this.data().deleteMany({ ids: [...ids], namespace: this.pineconeNamespace(namespace) }));
+      await this.send("delete", () => this.data().deleteMany({ ids: [...ids], namespace: this.pineconeNamespace(namespace) }), options);
     } catch (error) {
       // Serverless Pinecone answers 404 for a namespace that does not exist: nothing to delete.
       if (error instanceof ProviderError && error.status === 404) return;
@@ -86,23 +90,26 @@ export class PineconeVectorStore implements VectorStore {
     }
   }
 
-  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest): Promise<VectorMatch[]> {
+  async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest, options?: VectorStoreCallOptions): Promise<VectorMatch[]> {
     this.checkDimension("query vector", vector);
-    const response = await this.send("query", () =>
-      this.data().query({
-        vector,
-        topK,
-        namespace: this.pineconeNamespace(namespace),
-        includeMetadata,
-        includeValues: false,
-        ...(filter ? { filter: toPineconeFilter(filter) } : {}),
-      }),
+    const response = await this.send(
+      "query",
+      () =>
+        this.data().query({
+          vector,
+          topK,
+          namespace: this.pineconeNamespace(namespace),
+          includeMetadata,
+          includeValues: false,
+          ...(filter ? { filter: toPineconeFilter(filter) } : {}),
+        }),
+      options,
     );
     return response.matches.map((match) => ({ id: match.id, score: match.score ?? 0, metadata: match.metadata ?? {} }));
   }
 
-  async fetch(ids: readonly string[], namespace: string): Promise<VectorRecord[]> {
-    const response = await this.send("fetch", () => this.data().fetch({ ids: [...ids], namespace: this.pineconeNamespace(namespace) }));
+  async fetch(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<VectorRecord[]> {
+    const response = await this.send("fetch", () => this.data().fetch({ ids: [...ids], namespace: this.pineconeNamespace(namespace) }), options);
     return ids.flatMap((id) => {
       const record = response.records[id];
       return record ? [{ id, values: record.values ?? [], metadata: record.metadata ?? {} }] : [];
@@ -110,32 +117,35 @@ export class PineconeVectorStore implements VectorStore {
   }
 
   /** Pinecone lists ids in bitwise ("C" collation) order, which is dualstore's id order. */
-  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0]) {
-    const page = await this.send("list", () =>
-      this.data().listPaginated({
-        namespace: this.pineconeNamespace(namespace),
-        prefix: prefix || undefined,
-        limit: Math.max(1, Math.min(limit, LIST_PAGE_MAX)),
-        paginationToken: cursor,
-      }),
+  async listIds({ prefix, namespace, limit, cursor }: Parameters<VectorStore["listIds"]>[0], options?: VectorStoreCallOptions) {
+    const page = await this.send(
+      "list",
+      () =>
+        this.data().listPaginated({
+          namespace: this.pineconeNamespace(namespace),
+          prefix: prefix || undefined,
+          limit: Math.max(1, Math.min(limit, LIST_PAGE_MAX)),
+          paginationToken: cursor,
+        }),
+      options,
     );
     const ids = (page.vectors ?? []).flatMap((item) => (item.id === undefined ? [] : [item.id]));
     return { ids, next: page.pagination?.next || undefined };
   }
 
-  async listNamespaces(): Promise<string[]> {
-    return (await this.ownNamespaces()).map(([name]) => name);
+  async listNamespaces(options?: VectorStoreCallOptions): Promise<string[]> {
+    return (await this.ownNamespaces(options)).map(([name]) => name);
   }
 
   /** The count covers this store's namespaces: the whole index when there is no namespace prefix. */
-  async describe(): Promise<VectorStoreInfo> {
-    const namespaces = await this.ownNamespaces();
+  async describe(options?: VectorStoreCallOptions): Promise<VectorStoreInfo> {
+    const namespaces = await this.ownNamespaces(options);
     return { dimension: this.dimension, count: namespaces.reduce((sum, [, count]) => sum + count, 0) };
   }
 
   /** The non-empty namespaces under this store's prefix, as dualstore names them, with their counts. */
-  private async ownNamespaces(): Promise<Array<[string, number]>> {
-    const stats = await this.send("describe index stats", () => this.data().describeIndexStats());
+  private async ownNamespaces(options: VectorStoreCallOptions | undefined): Promise<Array<[string, number]>> {
+    const stats = await this.send("describe index stats", () => this.data().describeIndexStats(), options);
     const prefix = this.settings.namespacePrefix;
     return Object.entries(stats.namespaces ?? {})
       .filter(([name, summary]) => summary.recordCount > 0 && name.startsWith(prefix))
@@ -195,13 +205,16 @@ export class PineconeVectorStore implements VectorStore {
     return this.dataPlane;
   }
 
-  /** Runs one SDK call, recording its HTTP exchange so a failure maps to a ProviderError. */
-  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    const exchange: Exchange = {};
+  /** Runs one SDK call, recording its HTTP exchange so a failure maps to a ProviderError; `signal` aborts its requests. */
+  private async send<T>(operation: string, call: () => Promise<T>, options?: VectorStoreCallOptions): Promise<T> {
+    const signal = options?.signal;
+    if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
+    const exchange: Exchange = { signal };
     try {
       return await exchanges.run(exchange, call);
     } catch (error) {
       if (error instanceof DualstoreError) throw error;
+      if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
       throw toProviderError(operation, error, exchange.last, this.settings.requestTimeoutMs);
     }
   }
@@ -289,6 +302,8 @@ interface HttpOutcome {
 
 /** One SDK call's record; `last` is its latest HTTP exchange (a call may make several). */
 interface Exchange {
+  /** The caller's signal: the SDK takes none, so the fetch below applies it to every request. */
+  readonly signal?: AbortSignal | undefined;
   last?: HttpOutcome;
 }
 
@@ -307,7 +322,8 @@ function recordingFetch(timeoutMs: number, send: typeof fetch): typeof fetch {
     if (exchange) exchange.last = outcome;
     let response: Response;
     try {
-      response = await send(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+      const signals = [deadline, init?.signal, exchange?.signal].filter((signal): signal is AbortSignal => signal !== undefined && signal !== null);
+      response = await send(input, { ...init, signal: AbortSignal.any(signals) });
     } catch (error) {
       outcome.unanswered = true;
       throw error;
