@@ -4,6 +4,7 @@
  * socket on `close()` so a test process can exit on its own.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { setTimeout as delay } from "node:timers/promises";
 import type { AddressInfo, Socket } from "node:net";
 import { FaultController, type FaultKind, type Faults } from "./faults.js";
 
@@ -72,7 +73,10 @@ export interface RecordedRequest {
   bodyBytes: number;
   /** `Date.now()` when the request was fully read. */
   timestamp: number;
-  /** The response status, `"timeout"`/`"drop"` for unanswered requests, `undefined` while pending. */
+  /**
+   * The response status, `"timeout"`/`"drop"` for unanswered requests, `undefined` while pending
+   * (a stalled request is pending until its stall ends, whether or not its client is still there).
+   */
   status: RequestOutcome | undefined;
   /** The injected fault, if any. */
   fault: FaultKind | undefined;
@@ -81,6 +85,8 @@ export interface RecordedRequest {
 export interface FaultServerOptions {
   /** Default `Retry-After` for injected 429s, in seconds. Default 1. */
   retryAfterSeconds?: number;
+  /** Default hold of an injected `"stall"`, in ms. Default 1,000. */
+  stallMs?: number;
   /** Bodies larger than this are answered 413 without reaching the handler. Default 32 MiB. */
   maxBodyBytes?: number;
 }
@@ -133,6 +139,8 @@ function parseJson(raw: Buffer): { body: unknown; error: string | undefined } {
 }
 
 function send(response: ServerResponse, reply: ServiceReply, extraHeaders: Record<string, string>): void {
+  // A client that gave up on a stalled request has gone: the request was handled all the same.
+  if (response.destroyed || !response.socket || response.socket.destroyed) return;
   const isText = typeof reply.body === "string";
   const payload =
     reply.body === undefined ? "" : isText ? (reply.body as string) : JSON.stringify(reply.body);
@@ -153,7 +161,7 @@ export async function startFaultServer(
   service: ServiceDefinition,
   options: FaultServerOptions = {},
 ): Promise<StartedServer> {
-  const faults = new FaultController(options.retryAfterSeconds ?? 1);
+  const faults = new FaultController(options.retryAfterSeconds ?? 1, options.stallMs ?? 1_000);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -172,6 +180,7 @@ export async function startFaultServer(
       response.socket?.destroy();
       return;
     }
+    if (selected?.kind === "stall") await delay(selected.stallMs);
 
     let reply: ServiceReply;
     try {

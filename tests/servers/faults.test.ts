@@ -152,6 +152,38 @@ describe("unanswered requests", () => {
   });
 });
 
+describe("stalled requests", () => {
+  const stalledIndex = () =>
+    new Pinecone({ apiKey: pineconeServer.apiKey, controllerHostUrl: pineconeServer.url, maxRetries: 0 }).index({
+      host: pineconeServer.indexHost("faulty"),
+      namespace: "stalled",
+    });
+
+  it("answers a stalled request once the stall is over", async () => {
+    pineconeServer.faults.next("stall", { match: "/vectors/upsert", stallMs: 300 });
+    const started = performance.now();
+    await stalledIndex().upsert({ records: [{ id: "s1", values: testVector(4, 1) }] });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(pineconeServer.requests.at(-1)).toMatchObject({ fault: "stall", status: 200 });
+  });
+
+  it("still applies a stalled write after its client gave up, when the stall ends", async () => {
+    pineconeServer.faults.next("stall", { match: "/vectors/upsert", stallMs: 400 });
+    const index = new Pinecone({
+      apiKey: pineconeServer.apiKey,
+      controllerHostUrl: pineconeServer.url,
+      maxRetries: 0,
+      fetchApi: (url, init) => fetch(url, { ...init, signal: AbortSignal.timeout(100) }),
+    }).index({ host: pineconeServer.indexHost("faulty"), namespace: "stalled-late" });
+    expect(await rejection(index.upsert({ records: [{ id: "late", values: testVector(4, 2) }] }))).toBeInstanceOf(Errors.PineconeConnectionError);
+    const stalled = pineconeServer.requests.at(-1)!;
+    expect(stalled.status).toBeUndefined();
+    expect(pineconeServer.storedVectors("faulty", "stalled-late")).toEqual([]);
+    while (stalled.status === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(pineconeServer.storedVectors("faulty", "stalled-late").map((vector) => vector.id)).toEqual(["late"]);
+  });
+});
+
 describe("partial batch failures", () => {
   it("writes the first half of an upsert batch, then answers 500", async () => {
     const index = new Pinecone({ apiKey: pineconeServer.apiKey, controllerHostUrl: pineconeServer.url, maxRetries: 0 }).index({

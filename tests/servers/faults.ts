@@ -5,6 +5,9 @@
 
 /**
  * - `"429"`: rate limited, in the service's error format, with a `Retry-After` header (seconds).
+ * - `"stall"`: the request is held for `stallMs`, then handled as usual: applied, and answered
+ *   if the client is still there. A client that gave up (timeout, abort) never sees the answer,
+ *   but its write still lands, late, as it may at a real service.
  * - `"500"` / `"503"`: server error / unavailable, in the service's error format.
  * - `"timeout"`: the request is read and never answered; the socket stays open until the
  *   client gives up or the server closes.
@@ -13,9 +16,9 @@
  *   (each server documents what that means for its endpoints); other endpoints answer a
  *   plain 500 without side effects.
  */
-export type FaultKind = "429" | "500" | "503" | "timeout" | "drop" | "partial";
+export type FaultKind = "429" | "500" | "503" | "timeout" | "drop" | "partial" | "stall";
 
-export const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "503", "timeout", "drop", "partial"];
+export const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "503", "timeout", "drop", "partial", "stall"];
 
 /** What a fault rule sees of a request when deciding whether it applies. */
 export interface FaultRequestInfo {
@@ -37,6 +40,8 @@ export interface NextFaultOptions {
   match?: FaultMatch;
   /** `Retry-After` value for `"429"`, in seconds. Default: the server's `retryAfterSeconds`. */
   retryAfterSeconds?: number;
+  /** How long `"stall"` holds the request, in ms. Default: the server's `stallMs`. */
+  stallMs?: number;
 }
 
 export interface RandomFailureOptions {
@@ -44,12 +49,15 @@ export interface RandomFailureOptions {
   match?: FaultMatch;
   /** `Retry-After` value for `"429"`, in seconds. Default: the server's `retryAfterSeconds`. */
   retryAfterSeconds?: number;
+  /** How long `"stall"` holds the request, in ms. Default: the server's `stallMs`. */
+  stallMs?: number;
 }
 
 /** The fault chosen for one request. */
 export interface SelectedFault {
   kind: FaultKind;
   retryAfterSeconds: number;
+  stallMs: number;
 }
 
 /** The public fault API every server exposes as `faults`. */
@@ -77,6 +85,7 @@ interface QueuedFault {
   remaining: number;
   match: FaultMatch | undefined;
   retryAfterSeconds: number | undefined;
+  stallMs: number | undefined;
 }
 
 interface RandomFailure {
@@ -85,6 +94,7 @@ interface RandomFailure {
   random: () => number;
   match: FaultMatch | undefined;
   retryAfterSeconds: number | undefined;
+  stallMs: number | undefined;
 }
 
 /** mulberry32: tiny, fast and deterministic; good enough to pick which requests fail. */
@@ -116,7 +126,10 @@ export class FaultController implements Faults {
   readonly #queue: QueuedFault[] = [];
   #random: RandomFailure | undefined;
 
-  constructor(private readonly defaultRetryAfterSeconds: number) {}
+  constructor(
+    private readonly defaultRetryAfterSeconds: number,
+    private readonly defaultStallMs: number,
+  ) {}
 
   next(kind: FaultKind, options: NextFaultOptions = {}): void {
     assertKind(kind);
@@ -127,6 +140,7 @@ export class FaultController implements Faults {
       remaining: times,
       match: options.match,
       retryAfterSeconds: options.retryAfterSeconds,
+      stallMs: options.stallMs,
     });
   }
 
@@ -147,6 +161,7 @@ export class FaultController implements Faults {
       random: mulberry32(seed),
       match: options.match,
       retryAfterSeconds: options.retryAfterSeconds,
+      stallMs: options.stallMs,
     };
   }
 
@@ -165,6 +180,7 @@ export class FaultController implements Faults {
       return {
         kind: queued.kind,
         retryAfterSeconds: queued.retryAfterSeconds ?? this.defaultRetryAfterSeconds,
+        stallMs: queued.stallMs ?? this.defaultStallMs,
       };
     }
     const random = this.#random;
@@ -176,6 +192,6 @@ export class FaultController implements Faults {
     if (roll >= random.rate) return undefined;
     const kind = random.kinds[Math.floor(pick * random.kinds.length)] ?? random.kinds[0];
     if (kind === undefined) return undefined;
-    return { kind, retryAfterSeconds: random.retryAfterSeconds ?? this.defaultRetryAfterSeconds };
+    return { kind, retryAfterSeconds: random.retryAfterSeconds ?? this.defaultRetryAfterSeconds, stallMs: random.stallMs ?? this.defaultStallMs };
   }
 }
