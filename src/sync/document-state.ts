@@ -37,6 +37,8 @@ export interface ClaimedRow extends CandidateRow {
   previousStatus: string;
   /** An earlier run's lease had expired: that run died midway and may have left unlisted vectors. */
   interrupted: boolean;
+  /** This run's epoch: the ids of the vectors it writes carry it. */
+  epoch: number;
   chunks: StoredChunk[];
 }
 
@@ -100,7 +102,8 @@ export class DocumentStateTable {
 
   /**
    * Claims the documents whose lease is free (and that are not being deleted): writes `token`
-   * with an expiry, marks them INDEXING, and returns them with their content and stored chunks.
+   * with an expiry, starts a new epoch, marks them INDEXING, and returns them with their content
+   * and stored chunks.
    */
   async claim(ids: readonly string[], token: string, leaseMs: number): Promise<ClaimedRow[]> {
     const rows = await this.prisma.$queryRawUnsafe<ClaimedRow[]>(
@@ -110,9 +113,9 @@ export class DocumentStateTable {
           FOR UPDATE SKIP LOCKED
        ), claimed AS (
          UPDATE ${this.document} d SET "syncToken" = $2, "syncLeaseUntil" = now() + make_interval(secs => $3::float8 / 1000),
-                "indexStatus" = 'INDEXING', "indexStatusAt" = now()
+                "indexStatus" = 'INDEXING', "indexStatusAt" = now(), "syncEpoch" = d."syncEpoch" + 1
            FROM free WHERE d.id = free.id
-         RETURNING ${candidateColumns}, d.content, d."updatedAt", d."vectorIds", free."previousStatus", free.interrupted
+         RETURNING ${candidateColumns}, d.content, d."updatedAt", d."vectorIds", free."previousStatus", free.interrupted, d."syncEpoch" AS epoch
        )
        SELECT c.*, COALESCE((
          SELECT json_agg(json_build_object('vectorId', k."vectorId", 'index', k.index, 'hash', k.hash, 'metadataHash', k."metadataHash",

@@ -8,7 +8,7 @@ import { AbortedError, DualstoreError, IndexingError, ProviderError } from "../e
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { VectorRecord } from "../vector-stores/vector-store.js";
 import type { CandidateRow, ChunkRow, ClaimedRow, CommitInput, DocumentStateTable } from "./document-state.js";
-import { chunkVectorIds, sha256, vectorIdPrefix } from "./vector-ids.js";
+import { chunkKeyOf, chunkKeys, epochVectorId, sha256, vectorIdPrefix } from "./vector-ids.js";
 import { metadataHash, vectorMetadata, type IndexedDocument } from "./vector-metadata.js";
 
 /** Loads the text of a document whose `content` column is null (e.g. from blob storage or its URL). */
@@ -36,7 +36,7 @@ export interface IndexOutcome {
   readonly chunks: number;
   /** Chunk texts sent to the embedder. */
   readonly embedded: number;
-  /** Vectors rewritten without embedding (metadata or position changed, or moved namespace). */
+  /** Vectors rewritten under a new id without embedding (metadata or position changed, or moved namespace). */
   readonly rewritten: number;
   /** Stale vectors deleted. */
   readonly removed: number;
@@ -63,8 +63,8 @@ interface Plan {
   readonly metadata: Map<string, VectorRecord["metadata"]>;
   /** Chunks to embed. */
   readonly embed: ChunkRow[];
-  /** Chunks whose stored vector is reused but rewritten (new metadata, or another namespace). */
-  readonly rewrite: ChunkRow[];
+  /** Chunks whose stored vector (`from`, in the row's namespace) is copied to a new id (new metadata, or another namespace). */
+  readonly rewrite: Array<{ chunk: ChunkRow; from: string }>;
   /** Ids to delete after the commit, by namespace. */
   readonly stale: Map<string, string[]>;
   /** Whether an earlier run may have left vectors the row does not list. */
@@ -171,8 +171,8 @@ export class Indexer {
     const namespace = namespaceFor(namespacing, row.userId);
     const previousNamespace = row.vectorNamespace ?? namespace;
     const pieces = chunker.chunk(content);
-    const ids = chunkVectorIds(row.id, embedder.id, pieces.map((piece) => piece.text));
-    const stored = new Map(row.chunks.map((chunk) => [chunk.vectorId, chunk]));
+    const keys = chunkKeys(embedder.id, pieces.map((piece) => piece.text));
+    const stored = new Map(row.chunks.map((chunk) => [chunkKeyOf(chunk.vectorId), chunk]));
     const plan: Plan = {
       row,
       namespace,
@@ -185,8 +185,11 @@ export class Indexer {
       sweep: row.interrupted || row.previousStatus === "FAILED",
     };
     pieces.forEach((piece, i) => {
-      const vectorId = ids[i]!;
       const { metadata, hash } = vectorMetadata(asIndexed(row), piece, store.limits.maxMetadataBytes);
+      const before = stored.get(keys[i]!);
+      // A vector is kept only as it is; any change is written under this run's epoch, never over a recorded id.
+      const kept = before !== undefined && before.metadataHash === hash && previousNamespace === namespace;
+      const vectorId = kept ? before.vectorId : epochVectorId(row.id, row.epoch, keys[i]!);
       const chunk: ChunkRow = {
         vectorId,
         documentId: row.id,
@@ -201,11 +204,10 @@ export class Indexer {
       };
       plan.chunks.push(chunk);
       plan.metadata.set(vectorId, metadata);
-      const before = stored.get(vectorId);
       if (!before) plan.embed.push(chunk);
-      else if (before.metadataHash !== hash || previousNamespace !== namespace) plan.rewrite.push(chunk);
+      else if (!kept) plan.rewrite.push({ chunk, from: before.vectorId });
     });
-    const keep = new Set(ids);
+    const keep = new Set(plan.chunks.map((chunk) => chunk.vectorId));
     const stale = row.vectorIds.filter((id) => !keep.has(id) || previousNamespace !== namespace);
     if (stale.length > 0) plan.stale.set(previousNamespace, stale);
     return plan;
@@ -216,17 +218,20 @@ export class Indexer {
     // Reuse stored vectors where only metadata or namespace changed; a vector the store lost is
     // embedded again instead.
     const values = new Map<string, number[]>();
-    for (const [namespace, group] of groupBy(plans.flatMap((plan) => plan.rewrite.map((chunk) => ({ plan, chunk }))), (x) => x.plan.row.vectorNamespace ?? x.plan.namespace)) {
-      for (const record of await store.fetch(group.map((x) => x.chunk.vectorId), namespace, { signal })) values.set(record.id, record.values);
+    const copies = plans.flatMap((plan) => plan.rewrite.map((rewrite) => ({ plan, ...rewrite })));
+    for (const [namespace, group] of groupBy(copies, (x) => x.plan.row.vectorNamespace ?? x.plan.namespace)) {
+      const fetched = new Map((await store.fetch(group.map((x) => x.from), namespace, { signal })).map((record) => [record.id, record.values]));
+      for (const { chunk, from } of group) if (fetched.has(from)) values.set(chunk.vectorId, fetched.get(from)!);
     }
-    const toEmbed = plans.flatMap((plan) => [...plan.embed, ...plan.rewrite.filter((chunk) => !values.has(chunk.vectorId))]);
+    const rewritten = plans.flatMap((plan) => plan.rewrite.map((rewrite) => rewrite.chunk));
+    const toEmbed = [...plans.flatMap((plan) => plan.embed), ...rewritten.filter((chunk) => !values.has(chunk.vectorId))];
     const embedded = new Set(toEmbed);
     const vectors = await embedder.embedDocuments(toEmbed.map((chunk) => chunk.text), { signal });
     toEmbed.forEach((chunk, i) => values.set(chunk.vectorId, vectors[i]!));
 
     const written = new Map<string, VectorRecord[]>();
     for (const plan of plans) {
-      const records = [...plan.embed, ...plan.rewrite].map((chunk) => ({
+      const records = [...plan.embed, ...plan.rewrite.map((rewrite) => rewrite.chunk)].map((chunk) => ({
         id: chunk.vectorId,
         values: values.get(chunk.vectorId)!,
         metadata: plan.metadata.get(chunk.vectorId)!,
@@ -282,8 +287,8 @@ export class Indexer {
         documentId: plan.row.id,
         status: status === "INDEXED" ? "indexed" : status === "DELETING" ? "deleting" : "pending",
         chunks: plan.chunks.length,
-        embedded: plan.embed.length + plan.rewrite.filter((chunk) => embedded.has(chunk)).length,
-        rewritten: plan.rewrite.filter((chunk) => !embedded.has(chunk)).length,
+        embedded: plan.embed.length + plan.rewrite.filter((rewrite) => embedded.has(rewrite.chunk)).length,
+        rewritten: plan.rewrite.filter((rewrite) => !embedded.has(rewrite.chunk)).length,
         removed: removed.get(plan.row.id) ?? 0,
       };
     });

@@ -1,0 +1,5 @@
+-- AlterEnum
+ALTER TYPE "SyncJobKind" ADD VALUE 'SWEEP';
+
+-- AlterTable
+ALTER TABLE "Document" ADD COLUMN     "syncEpoch" INTEGER NOT NULL DEFAULT 0;
