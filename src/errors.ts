@@ -22,6 +22,7 @@ export type DualstoreErrorCode =
   | "DIMENSION_MISMATCH"
   | "INDEXING_FAILED"
   | "BUSY"
+  | "LEASE_LOST"
   | "ABORTED"
   | "CLOSED";
 
@@ -249,6 +250,20 @@ export class BusyError extends DualstoreError {
   constructor(documentId: string, message: string) {
     super("BUSY", `Document ${JSON.stringify(documentId)}: ${message}`);
     this.documentId = documentId;
+  }
+}
+
+/**
+ * A sync run lost its lease on documents: it made no progress for a whole lease (a store or
+ * embedder request stalled), or another run took them over. The run stopped and aborted its
+ * requests; the documents are left to the run that holds them now, or to the job's next attempt.
+ */
+export class LeaseLostError extends DualstoreError {
+  readonly documentIds: readonly string[];
+
+  constructor(documentIds: readonly string[], reason: string) {
+    super("LEASE_LOST", `Lost the sync lease of ${documentIds.length === 1 ? `document ${JSON.stringify(documentIds[0])}` : `${documentIds.length} documents`}: ${reason}`);
+    this.documentIds = documentIds;
   }
 }
 

@@ -24,6 +24,7 @@ export {
   DimensionMismatchError,
   IndexingError,
   BusyError,
+  LeaseLostError,
   AbortedError,
   ClosedError,
   type DualstoreErrorCode,

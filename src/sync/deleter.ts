@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
 import { redact } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
@@ -6,10 +7,13 @@ import { BusyError, NotFoundError } from "../errors.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { DeleteClaim, DocumentStateTable } from "./document-state.js";
 import { namespaceFor, type Namespacing } from "./indexer.js";
+import type { JobQueue } from "./job-queue.js";
+import { RunLease } from "./run-lease.js";
 import { vectorIdPrefix } from "./vector-ids.js";
 
 export interface DeleterDeps {
   readonly table: DocumentStateTable;
+  readonly queue: JobQueue;
   readonly store: ManagedVectorStore;
   readonly namespacing: Namespacing;
   readonly leaseMs: number;
@@ -42,6 +46,7 @@ export class Deleter {
     const held: DeleteClaim[] = [];
     let pending = [...new Set(ids)];
     const found = new Set<string>();
+    let claimedAt = performance.now();
     for (let pause = 25; pending.length > 0; pause = Math.min(pause * 2, 1_000)) {
       const claims = await table.claimForDelete(pending, token, leaseMs);
       for (const claim of claims) found.add(claim.id);
@@ -53,30 +58,49 @@ export class Deleter {
         throw new BusyError(pending[0]!, "still being indexed; it stays hidden and marked DELETING until a retry");
       }
       await sleep(pause, options.signal);
+      // The leases taken first have been running while this one waited for the rest.
+      claimedAt = performance.now();
+      if (held.length > 0) await table.renewLease(held.map((claim) => claim.id), token, leaseMs);
     }
+    const heldIds = held.map((claim) => claim.id);
+    const lease = new RunLease(this.deps, token, heldIds, claimedAt, options.signal);
     try {
-      await this.deleteVectors(held, options.signal);
-    } catch (error) {
+      await this.deleteVectors(held, lease.call);
+    } catch (caught) {
+      const error: unknown = lease.lost ? lease.signal.reason : caught;
       const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
-      this.deps.logger.error("could not delete documents' vectors; they stay hidden and marked DELETING", { documents: held.map((c) => c.id), error });
-      await table.failDelete(held.map((claim) => claim.id), token, message);
+      this.deps.logger.error("could not delete documents' vectors; they stay hidden and marked DELETING", { documents: heldIds, error });
+      await table.failDelete(heldIds, token, message);
       throw error;
+    } finally {
+      lease.end();
     }
-    await table.deleteRows(held.map((claim) => claim.id), token);
-    return { deleted: held.map((claim) => claim.id), missing: ids.filter((id) => !found.has(id)) };
+    await table.deleteRows(heldIds, token);
+    // An index run that died or gave up may still have writes on the way: sweep them once they can no longer land.
+    const late = held.flatMap((claim) =>
+      claim.lateWritesMs === null ? [] : [{ documentId: claim.id, namespace: this.namespaceOf(claim), delayMs: claim.lateWritesMs }],
+    );
+    await this.deps.queue
+      .enqueueSweeps(late)
+      .catch((error: unknown) => this.deps.logger.warn("could not schedule sweeps for late vector writes; reconcile finds what they leave", { error }));
+    return { deleted: heldIds, missing: ids.filter((id) => !found.has(id)) };
   }
 
-  private async deleteVectors(claims: DeleteClaim[], signal: AbortSignal | undefined): Promise<void> {
-    const { store, namespacing } = this.deps;
+  private async deleteVectors(claims: DeleteClaim[], call: CallContext): Promise<void> {
+    const { store } = this.deps;
     const byNamespace = new Map<string, string[]>();
     for (const claim of claims) {
-      const namespace = claim.vectorNamespace ?? namespaceFor(namespacing, claim.userId);
+      const namespace = this.namespaceOf(claim);
       // A run that failed or died may have written vectors its row never recorded: only a
       // sweep of the document's id prefix finds those.
-      if (claim.mayHaveOrphans) await store.deletePrefix(vectorIdPrefix(claim.id), namespace, { signal });
+      if (claim.mayHaveOrphans) await store.deletePrefix(vectorIdPrefix(claim.id), namespace, call);
       else byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...claim.vectorIds]);
     }
-    for (const [namespace, vectorIds] of byNamespace) await store.delete(vectorIds, namespace, { signal });
+    for (const [namespace, vectorIds] of byNamespace) await store.delete(vectorIds, namespace, call);
+  }
+
+  private namespaceOf(claim: DeleteClaim): string {
+    return claim.vectorNamespace ?? namespaceFor(this.deps.namespacing, claim.userId);
   }
 
   /** Deletes a document's vectors when its row is already gone (a deleted user's documents). */

@@ -16,6 +16,8 @@ export interface CandidateRow {
   indexedHash: string | null;
   indexStatus: string;
   vectorNamespace: string | null;
+  /** A run's lease ran out without being released: that run died or gave up, maybe before its cleanup. */
+  leaseExpired: boolean;
 }
 
 /** What the pipeline knows of a stored chunk. */
@@ -39,6 +41,11 @@ export interface ClaimedRow extends CandidateRow {
   interrupted: boolean;
   /** This run's epoch: the ids of the vectors it writes carry it. */
   epoch: number;
+  /**
+   * When `interrupted`: how long, in ms, the interrupted run's requests may still land (one lease
+   * after its lease ended); null once that window has closed.
+   */
+  lateWritesMs: number | null;
   chunks: StoredChunk[];
 }
 
@@ -56,6 +63,20 @@ export interface DeleteClaim {
   vectorNamespace: string | null;
   vectorIds: string[];
   mayHaveOrphans: boolean;
+  /** As ClaimedRow's: how long an interrupted index run's requests may still land; null if none may. */
+  lateWritesMs: number | null;
+}
+
+export interface SweepClaim {
+  /** Whether the caller's token now holds the lease. */
+  held: boolean;
+  /** Whether the lease had been left to run out (by a run that died, or gave up its cleanup). */
+  expired: boolean;
+  status: string;
+  vectorIds: string[];
+  vectorNamespace: string | null;
+  /** As ClaimedRow's, when the lease taken had run out. */
+  lateWritesMs: number | null;
 }
 
 export interface CommitInput {
@@ -71,7 +92,12 @@ export interface CommitInput {
 }
 
 const candidateColumns = `d.id, d."userId", d.title, d.source, d."sourceUrl", d."contentHash", d.language, d.tags, d.metadata,
-  d."createdAt", d."indexedHash", d."indexStatus"::text AS "indexStatus", d."vectorNamespace"`;
+  d."createdAt", d."indexedHash", d."indexStatus"::text AS "indexStatus", d."vectorNamespace", COALESCE(d."syncLeaseUntil" < now(), false) AS "leaseExpired"`;
+
+/** Ms from now until one lease ($3, in ms) after the lease `until` ended, when that is still ahead; else null. */
+const lateWritesWindow = (until: string) =>
+  `CASE WHEN ${until} + make_interval(secs => $3::float8 / 1000) > now()
+        THEN extract(epoch FROM ${until} + make_interval(secs => $3::float8 / 1000) - now()) * 1000 END`;
 
 // Raw queries through some adapters (PGlite's) return an empty text[] as null; rows are normalised on the way in.
 
@@ -108,14 +134,16 @@ export class DocumentStateTable {
   async claim(ids: readonly string[], token: string, leaseMs: number): Promise<ClaimedRow[]> {
     const rows = await this.prisma.$queryRawUnsafe<ClaimedRow[]>(
       `WITH free AS (
-         SELECT id, "indexStatus"::text AS "previousStatus", "syncLeaseUntil" IS NOT NULL AS interrupted FROM ${this.document}
+         SELECT id, "indexStatus"::text AS "previousStatus", "syncLeaseUntil" IS NOT NULL AS interrupted,
+                (${lateWritesWindow(`"syncLeaseUntil"`)})::float8 AS "lateWritesMs" FROM ${this.document}
           WHERE id = ANY($1::text[]) AND "indexStatus" <> 'DELETING' AND ("syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now())
           FOR UPDATE SKIP LOCKED
        ), claimed AS (
          UPDATE ${this.document} d SET "syncToken" = $2, "syncLeaseUntil" = now() + make_interval(secs => $3::float8 / 1000),
                 "indexStatus" = 'INDEXING', "indexStatusAt" = now(), "syncEpoch" = d."syncEpoch" + 1
            FROM free WHERE d.id = free.id
-         RETURNING ${candidateColumns}, d.content, d."updatedAt", d."vectorIds", free."previousStatus", free.interrupted, d."syncEpoch" AS epoch
+         RETURNING ${candidateColumns}, d.content, d."updatedAt", d."vectorIds", free."previousStatus", free.interrupted,
+                   free."lateWritesMs", d."syncEpoch" AS epoch
        )
        SELECT c.*, COALESCE((
          SELECT json_agg(json_build_object('vectorId', k."vectorId", 'index', k.index, 'hash', k.hash, 'metadataHash', k."metadataHash",
@@ -170,6 +198,45 @@ export class DocumentStateTable {
     return new Map(rows.map((row) => [row.id, row.status]));
   }
 
+  /** Extends the lease of these documents where `token` still holds it; returns the ids it holds. */
+  async renewLease(ids: readonly string[], token: string, leaseMs: number): Promise<string[]> {
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ id: string }>>(
+      `UPDATE ${this.document} SET "syncLeaseUntil" = now() + make_interval(secs => $3::float8 / 1000)
+        WHERE id = ANY($1::text[]) AND "syncToken" = $2
+        RETURNING id`,
+      [...ids],
+      token,
+      leaseMs,
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Takes a document's lease for a sweep if it is free, or was left to run out by a run that got
+   * as far as recording its result (a lease left on an INDEXING or DELETING row is for the index
+   * or delete run that takes the document over). No row: the document is gone.
+   */
+  async leaseForSweep(documentId: string, token: string, leaseMs: number): Promise<SweepClaim | undefined> {
+    const [row] = await this.prisma.$queryRawUnsafe<SweepClaim[]>(
+      `WITH target AS (
+         SELECT id, "indexStatus"::text AS status, "syncLeaseUntil" AS until FROM ${this.document} WHERE id = $1 FOR UPDATE
+       ), taken AS (
+         UPDATE ${this.document} d SET "syncToken" = $2, "syncLeaseUntil" = now() + make_interval(secs => $3::float8 / 1000)
+           FROM target WHERE d.id = target.id
+            AND (target.until IS NULL OR (target.until < now() AND target.status NOT IN ('INDEXING', 'DELETING')))
+         RETURNING d."vectorIds", d."vectorNamespace"
+       )
+       SELECT EXISTS (SELECT 1 FROM taken) AS held, COALESCE(target.until < now(), false) AS expired, target.status,
+              (SELECT "vectorIds" FROM taken) AS "vectorIds", (SELECT "vectorNamespace" FROM taken) AS "vectorNamespace",
+              (${lateWritesWindow("target.until")})::float8 AS "lateWritesMs"
+         FROM target`,
+      documentId,
+      token,
+      leaseMs,
+    );
+    return row && { ...row, vectorIds: row.vectorIds ?? [] };
+  }
+
   /** Takes the lease of whichever of these documents are free, changing nothing else; returns their ids. */
   async leaseQuietly(ids: readonly string[], token: string, leaseMs: number): Promise<string[]> {
     const rows = await this.prisma.$queryRawUnsafe<Array<{ id: string }>>(
@@ -202,21 +269,21 @@ export class DocumentStateTable {
     );
   }
 
-  /** Releases the lease where `token` still holds it. */
-  async release(ids: readonly string[], token: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.prisma.$executeRawUnsafe(
-      `UPDATE ${this.document} SET "syncToken" = NULL, "syncLeaseUntil" = NULL WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
-      [...ids],
-      token,
-    );
-  }
-
   /** Ends the lease as if its run had died, so the next claim of these documents sweeps for orphans. */
   async expireLease(ids: readonly string[], token: string): Promise<void> {
     if (ids.length === 0) return;
     await this.prisma.$executeRawUnsafe(
       `UPDATE ${this.document} SET "syncLeaseUntil" = now() - interval '1 millisecond' WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
+      [...ids],
+      token,
+    );
+  }
+
+  /** Releases the lease where `token` still holds it. */
+  async release(ids: readonly string[], token: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE ${this.document} SET "syncToken" = NULL, "syncLeaseUntil" = NULL WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
       [...ids],
       token,
     );
@@ -253,7 +320,8 @@ export class DocumentStateTable {
                                    THEN now() + make_interval(secs => $3::float8 / 1000) ELSE d."syncLeaseUntil" END
          FROM before WHERE d.id = before.id
          RETURNING d.id, d."syncToken" = $2 AS claimed, d."userId", d."vectorNamespace", d."vectorIds",
-                   (before.status IN ('FAILED', 'INDEXING') OR before."syncLeaseUntil" < now()) AS "mayHaveOrphans"`,
+                   (before.status IN ('FAILED', 'INDEXING') OR before."syncLeaseUntil" < now()) AS "mayHaveOrphans",
+                   (CASE WHEN before."syncLeaseUntil" < now() THEN ${lateWritesWindow(`before."syncLeaseUntil"`)} END)::float8 AS "lateWritesMs"`,
         [...ids],
         token,
         leaseMs,

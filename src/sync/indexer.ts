@@ -1,13 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { Chunker } from "../chunking/chunker.js";
+import type { CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
 import { redact } from "../core/redact.js";
 import type { Document } from "../db/prisma.js";
 import type { ManagedEmbedder } from "../embedders/managed-embedder.js";
-import { AbortedError, DualstoreError, IndexingError, ProviderError } from "../errors.js";
+import { AbortedError, DualstoreError, IndexingError, LeaseLostError, ProviderError } from "../errors.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { VectorRecord } from "../vector-stores/vector-store.js";
 import type { CandidateRow, ChunkRow, ClaimedRow, CommitInput, DocumentStateTable } from "./document-state.js";
+import type { JobQueue } from "./job-queue.js";
+import { RunLease } from "./run-lease.js";
 import { chunkKeyOf, chunkKeys, epochVectorId, sha256, vectorIdPrefix } from "./vector-ids.js";
 import { metadataHash, vectorMetadata, type IndexedDocument } from "./vector-metadata.js";
 
@@ -45,6 +48,7 @@ export interface IndexOutcome {
 
 export interface IndexerDeps {
   readonly table: DocumentStateTable;
+  readonly queue: JobQueue;
   readonly embedder: ManagedEmbedder;
   readonly store: ManagedVectorStore;
   readonly chunker: Chunker;
@@ -111,50 +115,74 @@ export class Indexer {
     const toClaim: string[] = [];
     for (const row of candidates) {
       if (row.indexStatus === "DELETING") outcomes.set(row.id, outcome(row.id, "deleting"));
-      else if (!options.force && row.indexStatus === "INDEXED" && row.contentHash !== null && row.indexedHash === this.fingerprint(row)) {
+      else if (!options.force && !row.leaseExpired && row.indexStatus === "INDEXED" && row.contentHash !== null && row.indexedHash === this.fingerprint(row)) {
+        // (A lease left to run out means its run died or gave up, perhaps before deleting what it replaced: take it over.)
         outcomes.set(row.id, outcome(row.id, "unchanged"));
       } else toClaim.push(row.id);
     }
     if (toClaim.length > 0) {
       const token = randomUUID();
+      const claimedAt = performance.now();
       const claimed = await this.deps.table.claim(toClaim, token, this.deps.leaseMs);
       const claimedIds = new Set(claimed.map((row) => row.id));
       for (const id of toClaim) if (!claimedIds.has(id)) outcomes.set(id, outcome(id, "busy"));
-      for (const result of await this.process(claimed, token, options.signal)) outcomes.set(result.documentId, result);
+      const lease = new RunLease(this.deps, token, [...claimedIds], claimedAt, options.signal);
+      try {
+        await this.scheduleSweeps(claimed.flatMap((row) => (row.lateWritesMs === null ? [] : [{ row, delayMs: row.lateWritesMs }])));
+        for (const result of await this.process(claimed, lease)) outcomes.set(result.documentId, result);
+      } finally {
+        lease.end();
+        // A write whose outcome is unknown may land after the run: sweep once it no longer can.
+        if (lease.uncertainWrites) await this.scheduleSweeps(claimed.map((row) => ({ row, delayMs: this.deps.leaseMs })));
+      }
     }
     return ids.map((id) => outcomes.get(id)!);
   }
 
-  private async process(rows: ClaimedRow[], token: string, signal: AbortSignal | undefined): Promise<IndexOutcome[]> {
+  /**
+   * Schedules SWEEP jobs for documents whose vectors may still gain writes of a run that gave up
+   * or died (taken over from it, or left with unknown outcomes by this one), due once they can
+   * land no more: one lease after that run stopped sending.
+   */
+  private async scheduleSweeps(documents: ReadonlyArray<{ row: CandidateRow; delayMs: number }>): Promise<void> {
+    const sweeps = documents.map(({ row, delayMs }) => ({ documentId: row.id, namespace: namespaceFor(this.deps.namespacing, row.userId), delayMs }));
+    await this.deps.queue.enqueueSweeps(sweeps).catch((error: unknown) =>
+      this.deps.logger.warn("could not schedule sweeps for late vector writes; reconcile finds what they leave", { error }),
+    );
+  }
+
+  private async process(rows: ClaimedRow[], lease: RunLease): Promise<IndexOutcome[]> {
     const plans: Plan[] = [];
     const failures: IndexOutcome[] = [];
     for (const row of rows) {
       try {
         plans.push(await this.plan(row));
       } catch (error) {
-        failures.push(await this.failOne(row, token, error));
+        failures.push(await this.failOne(row, lease, error));
       }
     }
     if (plans.length === 0) return failures;
     try {
-      return [...failures, ...(await this.write(plans, token, signal))];
-    } catch (error) {
+      return [...failures, ...(await this.write(plans, lease))];
+    } catch (caught) {
+      // A run that lost its lease reports that, whatever its aborted calls threw.
+      const error: unknown = lease.lost ? (lease.signal.reason as LeaseLostError) : caught;
       // A batch whose embedder or store failed for good: retry each document alone, so one bad
       // document does not fail the others and the error lands on the right row. (Transient
       // failures and aborts would only fail again: every document records them.)
-      const transient = (error instanceof ProviderError && error.retryable) || error instanceof AbortedError;
+      const transient = (error instanceof ProviderError && error.retryable) || error instanceof AbortedError || error instanceof LeaseLostError;
       if (plans.length > 1 && !transient) {
         const alone: IndexOutcome[] = [];
         for (const plan of plans) {
           try {
-            alone.push(...(await this.write([plan], token, signal)));
+            alone.push(...(await this.write([plan], lease)));
           } catch (inner) {
-            alone.push(await this.failOne(plan.row, token, inner));
+            alone.push(await this.failOne(plan.row, lease, inner));
           }
         }
         return [...failures, ...alone];
       }
-      const failed = await Promise.all(plans.map((plan) => this.failOne(plan.row, token, error)));
+      const failed = await Promise.all(plans.map((plan) => this.failOne(plan.row, lease, error)));
       return [...failures, ...failed];
     }
   }
@@ -213,20 +241,21 @@ export class Indexer {
     return plan;
   }
 
-  private async write(plans: Plan[], token: string, signal: AbortSignal | undefined): Promise<IndexOutcome[]> {
+  private async write(plans: Plan[], lease: RunLease): Promise<IndexOutcome[]> {
     const { embedder, store, table } = this.deps;
+    const { call, token } = lease;
     // Reuse stored vectors where only metadata or namespace changed; a vector the store lost is
     // embedded again instead.
     const values = new Map<string, number[]>();
     const copies = plans.flatMap((plan) => plan.rewrite.map((rewrite) => ({ plan, ...rewrite })));
     for (const [namespace, group] of groupBy(copies, (x) => x.plan.row.vectorNamespace ?? x.plan.namespace)) {
-      const fetched = new Map((await store.fetch(group.map((x) => x.from), namespace, { signal })).map((record) => [record.id, record.values]));
+      const fetched = new Map((await store.fetch(group.map((x) => x.from), namespace, call)).map((record) => [record.id, record.values]));
       for (const { chunk, from } of group) if (fetched.has(from)) values.set(chunk.vectorId, fetched.get(from)!);
     }
     const rewritten = plans.flatMap((plan) => plan.rewrite.map((rewrite) => rewrite.chunk));
     const toEmbed = [...plans.flatMap((plan) => plan.embed), ...rewritten.filter((chunk) => !values.has(chunk.vectorId))];
     const embedded = new Set(toEmbed);
-    const vectors = await embedder.embedDocuments(toEmbed.map((chunk) => chunk.text), { signal });
+    const vectors = await embedder.embedDocuments(toEmbed.map((chunk) => chunk.text), call);
     toEmbed.forEach((chunk, i) => values.set(chunk.vectorId, vectors[i]!));
 
     const written = new Map<string, VectorRecord[]>();
@@ -238,7 +267,7 @@ export class Indexer {
       }));
       written.set(plan.namespace, [...(written.get(plan.namespace) ?? []), ...records]);
     }
-    for (const [namespace, records] of written) await store.upsert(records, namespace, { signal });
+    for (const [namespace, records] of written) await store.upsert(records, namespace, call);
 
     const commits: CommitInput[] = plans.map((plan) => ({
       id: plan.row.id,
@@ -271,15 +300,21 @@ export class Indexer {
       this.deps.logger.warn("lost the sync lease of a document before committing", { documentId: plan.row.id });
       return false;
     });
-    // Stale vectors are deleted while the leases are still held, so no other run can bring one
-    // of them back between the commit and the delete; one request per namespace for the batch.
     const cleaned = committed.filter(hasCleanup);
-    const { removed, failed } = await this.removeStale(cleaned, signal);
+    // The commit released the other leases, or found them taken.
+    lease.drop(plans.filter((plan) => !cleaned.includes(plan)).map((plan) => plan.row.id));
+    // Stale vectors are deleted under the leases: the row no longer lists them, and no run will
+    // list them again (ids carry the epoch of the run that wrote them). One request per namespace.
+    const { removed, failed } = await this.removeStale(cleaned, call);
     const cleanedIds = cleaned.map((plan) => plan.row.id);
-    // After a failed delete the leases are left expired rather than released: the next index run
-    // (or delete) of these documents then sweeps their id prefix, and so finds what is left.
-    if (failed) await this.deps.table.expireLease(cleanedIds, token);
-    else await this.deps.table.release(cleanedIds, token);
+    lease.drop(cleanedIds);
+    if (failed) {
+      // What a failed delete left is invisible to search. The lease is left expired, so the next
+      // run of these documents sweeps at once, and a SWEEP job makes sure one comes (with the outbox's backoff).
+      await table.expireLease(cleanedIds, token);
+      const sweeps = cleaned.flatMap((plan) => [...new Set([plan.namespace, ...plan.stale.keys()])].map((namespace) => ({ documentId: plan.row.id, namespace, delayMs: 0 })));
+      await this.deps.queue.enqueueSweeps(sweeps);
+    } else await table.release(cleanedIds, token);
     return plans.map((plan) => {
       const status = statuses.get(plan.row.id);
       if (status === undefined) return outcome(plan.row.id, "busy");
@@ -299,7 +334,7 @@ export class Indexer {
    * after a failed or interrupted run, any other orphan of the document. Returns the count per
    * document, and whether any delete failed.
    */
-  private async removeStale(plans: Plan[], signal: AbortSignal | undefined): Promise<{ removed: Map<string, number>; failed: boolean }> {
+  private async removeStale(plans: Plan[], call: CallContext): Promise<{ removed: Map<string, number>; failed: boolean }> {
     const { store, logger } = this.deps;
     const removed = new Map<string, number>();
     const count = (documentId: string, n: number) => removed.set(documentId, (removed.get(documentId) ?? 0) + n);
@@ -311,29 +346,31 @@ export class Indexer {
           count(plan.row.id, ids.length);
         }
       }
-      for (const [namespace, ids] of byNamespace) await store.delete(ids, namespace, { signal });
+      for (const [namespace, ids] of byNamespace) await store.delete(ids, namespace, call);
       for (const plan of plans.filter((p) => p.sweep)) {
         const listed = new Set(plan.chunks.map((chunk) => chunk.vectorId));
-        for await (const page of store.allIds(vectorIdPrefix(plan.row.id), plan.namespace, 1_000, { signal })) {
+        for await (const page of store.allIds(vectorIdPrefix(plan.row.id), plan.namespace, 1_000, call)) {
           const orphans = page.filter((id) => !listed.has(id));
-          await store.delete(orphans, plan.namespace, { signal });
+          await store.delete(orphans, plan.namespace, call);
           count(plan.row.id, orphans.length);
         }
       }
     } catch (error) {
       // The rows are already right, and unlisted vectors are invisible to search.
-      logger.warn("could not delete stale vectors; the next run of these documents will", { documents: plans.map((p) => p.row.id), error });
+      logger.warn("could not delete stale vectors; a sweep job will", { documents: plans.map((p) => p.row.id), error });
       return { removed, failed: true };
     }
     return { removed, failed: false };
   }
 
-  private async failOne(row: ClaimedRow, token: string, error: unknown): Promise<IndexOutcome> {
+  private async failOne(row: ClaimedRow, lease: RunLease, error: unknown): Promise<IndexOutcome> {
     const failure =
       error instanceof DualstoreError ? error : new IndexingError(row.id, error instanceof Error ? error.message : String(error), { cause: error });
     const message = redact(failure.message).slice(0, 2_000);
     this.deps.logger.error("indexing failed", { documentId: row.id, error: failure });
-    await this.deps.table.fail([row.id], token, message);
+    // Fenced: a document another run took over keeps that run's state.
+    await this.deps.table.fail([row.id], lease.token, message);
+    lease.drop([row.id]);
     return { ...outcome(row.id, "failed"), error: failure };
   }
 }

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { qualifiedName } from "../db/driver.js";
 import type { PrismaClient, TransactionClient } from "../db/prisma.js";
 
-export type SyncJobKind = "INDEX" | "DELETE" | "PURGE";
+export type SyncJobKind = "INDEX" | "DELETE" | "PURGE" | "SWEEP";
 
 export interface LeasedJob {
   readonly id: string;
@@ -20,7 +21,7 @@ export interface SyncStats {
   readonly retrying: number;
   readonly dead: number;
   readonly done: number;
-  /** Age of the oldest job still to run, in ms: the sync lag. 0 when none. */
+  /** Age of the oldest job still to run, in ms: the sync lag (sweeps, which no write waits for, left out). 0 when none. */
   readonly oldestPendingMs: number;
   /** Failed attempts over all attempts of jobs touched in the last hour, 0..1. */
   readonly failureRate: number;
@@ -30,6 +31,7 @@ export interface SyncStats {
 export class JobQueue {
   private readonly table: string;
   private readonly statusType: string;
+  private readonly kindType: string;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -37,6 +39,7 @@ export class JobQueue {
   ) {
     this.table = qualifiedName(schema, "SyncJob");
     this.statusType = qualifiedName(schema, "SyncJobStatus");
+    this.kindType = qualifiedName(schema, "SyncJobKind");
   }
 
   /** Adds jobs in `client`'s transaction (or on their own). */
@@ -54,6 +57,33 @@ export class JobQueue {
       select: { id: true },
     });
     return jobs.map((job) => job.id);
+  }
+
+  /**
+   * Schedules SWEEP jobs: each deletes what its document's row does not list from a namespace,
+   * once the writes that may still land there have landed. Due times are counted on the
+   * database's clock, which every lease uses.
+   */
+  async enqueueSweeps(sweeps: ReadonlyArray<{ documentId: string; namespace: string; delayMs: number }>): Promise<void> {
+    if (sweeps.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `INSERT INTO ${this.table} (id, kind, "documentId", namespace, "runAt", "updatedAt")
+       SELECT x.id, 'SWEEP'::${this.kindType}, x."documentId", x.namespace, now() + make_interval(secs => x."delayMs" / 1000), now()
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, "documentId" text, namespace text, "delayMs" float8)`,
+      JSON.stringify(sweeps.map((sweep) => ({ id: randomUUID(), ...sweep }))),
+    );
+  }
+
+  /** Extends the lease of jobs `owner` still holds (a worker alive and running them). */
+  async renew(ids: readonly string[], owner: string, leaseMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE ${this.table} SET "leaseUntil" = now() + make_interval(secs => $3::float8 / 1000)
+        WHERE id = ANY($1::text[]) AND "leaseOwner" = $2 AND status = 'RUNNING'`,
+      [...ids],
+      owner,
+      leaseMs,
+    );
   }
 
   /**
@@ -156,7 +186,7 @@ export class JobQueue {
               count(*) FILTER (WHERE status = 'PENDING' AND attempts > 0)::int AS retrying,
               count(*) FILTER (WHERE status = 'DEAD')::int AS dead,
               count(*) FILTER (WHERE status = 'DONE')::int AS done,
-              (extract(epoch FROM now() - min("createdAt") FILTER (WHERE status IN ('PENDING', 'RUNNING'))) * 1000)::float8 AS oldest,
+              (extract(epoch FROM now() - min("createdAt") FILTER (WHERE status IN ('PENDING', 'RUNNING') AND kind <> 'SWEEP')) * 1000)::float8 AS oldest,
               COALESCE(sum(CASE WHEN status = 'DONE' THEN attempts - 1 WHEN status = 'RUNNING' THEN attempts - 1 ELSE attempts END)
                 FILTER (WHERE "updatedAt" > now() - interval '1 hour' AND "lastError" IS DISTINCT FROM 'coalesced'), 0)::int AS failed,
               COALESCE(sum(attempts) FILTER (WHERE "updatedAt" > now() - interval '1 hour' AND "lastError" IS DISTINCT FROM 'coalesced'), 0)::int AS attempts

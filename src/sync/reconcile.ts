@@ -6,10 +6,20 @@ import type { DocumentStateTable } from "./document-state.js";
 import type { JobQueue } from "./job-queue.js";
 import { compareBytes } from "../internal/compare.js";
 import { documentIdOf } from "./vector-ids.js";
+import { metadataHash } from "./vector-metadata.js";
 
 export interface ReconcileOptions {
-  /** Repair what is found: delete orphans, forget missing vectors and re-enqueue their documents, re-enqueue stuck ones. Default false. */
+  /**
+   * Repair what is found: delete orphans, forget missing and mismatched vectors (deleting the
+   * mismatched ones) and re-enqueue their documents, re-enqueue stuck ones. Default false.
+   */
   fix?: boolean;
+  /**
+   * Also fetch every recorded vector and compare its metadata (chunk text included) with what
+   * its row recorded, finding vectors overwritten behind dualstore's back. Costs one fetch request
+   * per page of vectors (Pinecone: per 100). Default true.
+   */
+  compareMetadata?: boolean;
   /** Ids read per page on each side. Default 1,000. */
   pageSize?: number;
   /** Examples kept per finding in the report. Default 20. */
@@ -26,6 +36,8 @@ export interface ReconcileReport {
   readonly orphans: { readonly count: number; readonly sample: string[] };
   /** Recorded by a document, absent from the store. */
   readonly missing: { readonly count: number; readonly sample: string[]; readonly documents: number };
+  /** In the store and recorded, but their metadata or text differs from what the row recorded. */
+  readonly mismatched: { readonly count: number; readonly sample: string[]; readonly documents: number };
   /** Documents whose sync run died (INDEXING with an expired lease) or whose delete did not finish. */
   readonly stuck: { readonly indexing: string[]; readonly deleting: string[] };
   readonly fixed: { readonly orphansDeleted: number; readonly documentsEnqueued: number };
@@ -34,11 +46,14 @@ export interface ReconcileReport {
 /**
  * Compares what the vector store holds with what PostgreSQL records, namespace by namespace,
  * as a merge of two id-ordered streams read a page at a time (the store's id listing and the
- * chunk rows in C collation order), so memory stays flat however many vectors there are.
+ * chunk rows in C collation order), so memory stays flat however many vectors there are; the
+ * vectors on both sides are then fetched a page at a time and their metadata fingerprints
+ * compared with the rows'.
  *
  * Fixing is careful about runs in flight: orphans of a document that still exists are deleted
  * only under that document's sync lease (a run holding it might be about to record them), and a
- * missing vector is dropped from its row under the lease before the document is re-indexed.
+ * missing or mismatched vector is dropped from its row under the lease before the document is
+ * re-indexed.
  */
 export class Reconciler {
   private readonly chunkTable: string;
@@ -54,6 +69,7 @@ export class Reconciler {
   async run(options: ReconcileOptions = {}): Promise<ReconcileReport> {
     const pageSize = options.pageSize ?? 1_000;
     const sampleSize = options.sampleSize ?? 20;
+    const compareMetadata = options.compareMetadata ?? true;
     const { store, prisma } = this.deps;
     const recordedNamespaces = await prisma.$queryRawUnsafe<Array<{ namespace: string }>>(
       `SELECT DISTINCT COALESCE("vectorNamespace", '') AS namespace FROM ${this.documentTable} WHERE cardinality("vectorIds") > 0`,
@@ -65,10 +81,12 @@ export class Reconciler {
       vectorsRecorded: 0,
       orphans: { count: 0, sample: [] as string[] },
       missing: { count: 0, sample: [] as string[], documents: 0 },
+      mismatched: { count: 0, sample: [] as string[], documents: 0 },
       stuck: { indexing: [] as string[], deleting: [] as string[] },
       fixed: { orphansDeleted: 0, documentsEnqueued: 0 },
     };
     const missingByDocument = new Map<string, string[]>();
+    const mismatchedByDocument = new Map<string, { namespace: string; vectorIds: string[] }>();
 
     for (const namespace of namespaces) {
       const orphans: string[] = [];
@@ -76,12 +94,31 @@ export class Reconciler {
         if (!options.fix || (orphans.length < pageSize && !force)) return;
         report.fixed.orphansDeleted += await this.deleteOrphans(orphans.splice(0), namespace, options.signal);
       };
+      // Vectors on both sides, with the metadata hash their rows recorded, compared a page at a time.
+      const both: Array<{ vectorId: string; metadataHash: string }> = [];
+      const compareBoth = async (force: boolean) => {
+        if (!compareMetadata || (both.length < pageSize && !force) || both.length === 0) return;
+        const page = both.splice(0);
+        const stored = new Map((await store.fetch(page.map((v) => v.vectorId), namespace, { signal: options.signal })).map((r) => [r.id, r.metadata]));
+        for (const { vectorId, metadataHash: recordedHash } of page) {
+          const metadata = stored.get(vectorId);
+          // Deleted since it was listed (a run's cleanup), or recorded before metadata was fingerprinted.
+          if (metadata === undefined || recordedHash === "" || metadataHash(metadata) === recordedHash) continue;
+          report.mismatched.count++;
+          if (report.mismatched.sample.length < sampleSize) report.mismatched.sample.push(vectorId);
+          const documentId = documentIdOf(vectorId);
+          const entry = mismatchedByDocument.get(documentId) ?? { namespace, vectorIds: [] };
+          entry.vectorIds.push(vectorId);
+          mismatchedByDocument.set(documentId, entry);
+        }
+      };
       const storeIds = store.allIds("", namespace, pageSize, { signal: options.signal })[Symbol.asyncIterator]();
       const recorded = this.recordedIds(namespace, pageSize)[Symbol.asyncIterator]();
       const inStore = new PageCursor(storeIds);
       const inDb = new PageCursor(recorded);
       for (;;) {
-        const [a, b] = [await inStore.peek(), await inDb.peek()];
+        const [a, recordedVector] = [await inStore.peek(), await inDb.peek()];
+        const b = recordedVector?.vectorId;
         if (a === undefined && b === undefined) break;
         if (b === undefined || (a !== undefined && compareBytes(a, b) < 0)) {
           report.vectorsInStore++;
@@ -100,13 +137,17 @@ export class Reconciler {
         } else {
           report.vectorsInStore++;
           report.vectorsRecorded++;
+          both.push(recordedVector!);
+          await compareBoth(false);
           inStore.next();
           inDb.next();
         }
       }
       await flushOrphans(true);
+      await compareBoth(true);
     }
     report.missing.documents = missingByDocument.size;
+    report.mismatched.documents = mismatchedByDocument.size;
 
     const stuck = await prisma.document.findMany({
       where: {
@@ -121,8 +162,9 @@ export class Reconciler {
     report.stuck.deleting = stuck.filter((d) => d.indexStatus === "DELETING").map((d) => d.id);
 
     if (options.fix) {
-      for (const [documentId, vectorIds] of missingByDocument) await this.forgetMissing(documentId, vectorIds);
-      const reindex = [...new Set([...missingByDocument.keys(), ...report.stuck.indexing])];
+      for (const [documentId, vectorIds] of missingByDocument) await this.forget(documentId, vectorIds);
+      for (const [documentId, { namespace, vectorIds }] of mismatchedByDocument) await this.forget(documentId, vectorIds, namespace, options.signal);
+      const reindex = [...new Set([...missingByDocument.keys(), ...mismatchedByDocument.keys(), ...report.stuck.indexing])];
       await this.deps.queue.enqueue(prisma, "INDEX", reindex);
       await this.deps.queue.enqueue(prisma, "DELETE", report.stuck.deleting);
       report.fixed.documentsEnqueued = reindex.length + report.stuck.deleting.length;
@@ -130,12 +172,12 @@ export class Reconciler {
     return report;
   }
 
-  /** The vector ids PostgreSQL records for a namespace, in C collation order, a page at a time. */
-  private async *recordedIds(namespace: string, pageSize: number): AsyncGenerator<string[]> {
+  /** The vectors PostgreSQL records for a namespace, in C collation order of their ids, a page at a time. */
+  private async *recordedIds(namespace: string, pageSize: number): AsyncGenerator<Array<{ vectorId: string; metadataHash: string }>> {
     let after: string | null = null;
     for (;;) {
-      const rows: Array<{ vectorId: string }> = await this.deps.prisma.$queryRawUnsafe(
-        `SELECT k."vectorId" FROM ${this.chunkTable} k JOIN ${this.documentTable} d ON d.id = k."documentId"
+      const rows: Array<{ vectorId: string; metadataHash: string }> = await this.deps.prisma.$queryRawUnsafe(
+        `SELECT k."vectorId", k."metadataHash" FROM ${this.chunkTable} k JOIN ${this.documentTable} d ON d.id = k."documentId"
           WHERE COALESCE(d."vectorNamespace", '') = $1 AND ($2::text IS NULL OR k."vectorId" COLLATE "C" > $2::text COLLATE "C")
           ORDER BY k."vectorId" COLLATE "C" LIMIT $3`,
         namespace,
@@ -143,7 +185,7 @@ export class Reconciler {
         pageSize,
       );
       if (rows.length === 0) return;
-      yield rows.map((row) => row.vectorId);
+      yield rows;
       after = rows.at(-1)!.vectorId;
     }
   }
@@ -179,29 +221,34 @@ export class Reconciler {
     return deleted;
   }
 
-  /** Drops vectors the store lost from their document's row (under its lease), so the row is true again and a re-index restores them. */
-  private async forgetMissing(documentId: string, vectorIds: string[]): Promise<void> {
-    const { table, leaseMs } = this.deps;
+  /**
+   * Drops vectors from their document's row (under its lease), so the row is true again and a
+   * re-index writes them anew: missing ones, or mismatched ones, which are then deleted from
+   * `namespace` (no longer listed, and no run will list their ids again).
+   */
+  private async forget(documentId: string, vectorIds: string[], namespace?: string, signal?: AbortSignal): Promise<void> {
+    const { table, store, leaseMs } = this.deps;
     const token = randomUUID();
     const held = await table.leaseQuietly([documentId], token, leaseMs);
     if (held.length === 0) return;
     try {
       await table.forgetVectors(documentId, vectorIds, token);
+      if (namespace !== undefined) await store.delete(vectorIds, namespace, { signal });
     } finally {
       await table.release(held, token);
     }
   }
 }
 
-/** Walks an async stream of id pages one id at a time. */
-class PageCursor {
-  private page: string[] = [];
+/** Walks an async stream of pages one item at a time. */
+class PageCursor<T> {
+  private page: T[] = [];
   private position = 0;
   private done = false;
 
-  constructor(private readonly pages: AsyncIterator<string[]>) {}
+  constructor(private readonly pages: AsyncIterator<T[]>) {}
 
-  async peek(): Promise<string | undefined> {
+  async peek(): Promise<T | undefined> {
     while (this.position >= this.page.length && !this.done) {
       const next = await this.pages.next();
       if (next.done) this.done = true;

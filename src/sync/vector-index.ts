@@ -18,6 +18,7 @@ import { DocumentStateTable } from "./document-state.js";
 import { Indexer, namespaceFor, type ContentLoader, type Namespacing } from "./indexer.js";
 import { JobQueue } from "./job-queue.js";
 import { Reconciler, type ReconcileOptions, type ReconcileReport } from "./reconcile.js";
+import { Sweeper } from "./sweeper.js";
 import { SyncEngine } from "./sync-engine.js";
 import { isTransient, SyncWorker, type JobRetryPolicy } from "./worker.js";
 
@@ -93,12 +94,13 @@ export async function openVectorIndex(
   await store.ready();
   const chunker = isChunker(options.chunker) ? options.chunker : new RecursiveChunker(options.chunker);
   const table = new DocumentStateTable(database.prisma, database.schema);
-  const indexer = new Indexer({ table, embedder, store, chunker, namespacing, contentLoader: sync.contentLoader, leaseMs, logger });
-  const deleter = new Deleter({ table, store, namespacing, leaseMs, logger });
+  const queue = new JobQueue(database.prisma, database.schema);
+  const indexer = new Indexer({ table, queue, embedder, store, chunker, namespacing, contentLoader: sync.contentLoader, leaseMs, logger });
+  const deleter = new Deleter({ table, queue, store, namespacing, leaseMs, logger });
+  const sweeper = new Sweeper({ prisma: database.prisma, table, store, queue, leaseMs });
   const engine = new SyncEngine({ prisma: database.prisma, indexer, deleter, leaseMs });
   const hydrator = new Hydrator(database.prisma, database.schema);
-  const queue = new JobQueue(database.prisma, database.schema);
-  const worker = new SyncWorker({ queue, indexer, deleter, logger, leaseMs, retry: sync.jobs ?? {}, maintain: () => store.maintain() });
+  const worker = new SyncWorker({ queue, indexer, deleter, sweeper, logger, leaseMs, retry: sync.jobs ?? {}, maintain: () => store.maintain() });
   const reconciler = new Reconciler({ prisma: database.prisma, schema: database.schema, store, table, queue, leaseMs });
 
   /** Purge jobs of users being deleted, between the delete's transaction and its commit. */

@@ -3,10 +3,11 @@ import { hostname } from "node:os";
 import type { Logger } from "../core/logger.js";
 import { redact } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
-import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, NotFoundError, ProviderError } from "../errors.js";
+import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, LeaseLostError, NotFoundError, ProviderError } from "../errors.js";
 import type { Deleter } from "./deleter.js";
 import type { Indexer, IndexOutcome } from "./indexer.js";
 import type { JobQueue, LeasedJob } from "./job-queue.js";
+import type { Sweeper } from "./sweeper.js";
 
 export interface JobRetryPolicy {
   /** Attempts before a job is parked as DEAD. Default 8. */
@@ -49,9 +50,10 @@ export interface DrainResult {
 
 /**
  * Runs outbox jobs: leases a batch (FOR UPDATE SKIP LOCKED, so any number of workers in any
- * number of processes can run side by side), indexes the batch's documents together, runs
- * deletes and purges, then marks each job done, schedules its retry with exponential backoff
- * and jitter, or parks it as DEAD after its last attempt or on an error no retry can fix.
+ * number of processes can run side by side, and renewed while the worker runs it), indexes the
+ * batch's documents together, runs deletes, purges and sweeps, then marks each job done,
+ * schedules its retry with exponential backoff and jitter, or parks it as DEAD after its last
+ * attempt or on an error no retry can fix.
  */
 export class SyncWorker {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -61,6 +63,7 @@ export class SyncWorker {
       queue: JobQueue;
       indexer: Indexer;
       deleter: Deleter;
+      sweeper: Sweeper;
       logger: Logger;
       leaseMs: number;
       retry: JobRetryPolicy;
@@ -125,6 +128,22 @@ export class SyncWorker {
     const jobs = await queue.lease(this.owner, limit, leaseMs, only);
     const result = { processed: jobs.length, done: 0, retried: 0, dead: 0 };
     if (jobs.length === 0) return result;
+    // A live worker keeps its jobs however long their runs take (each run holds its documents'
+    // leases only while it makes progress); a dead one's come back to the queue after a lease.
+    const heartbeat = setInterval(() => {
+      queue.renew(jobs.map((job) => job.id), this.owner, leaseMs).catch((error: unknown) => this.deps.logger.warn("could not renew sync job leases", { error }));
+    }, leaseMs / 3);
+    heartbeat.unref();
+    try {
+      await this.runJobs(jobs, result);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    return result;
+  }
+
+  private async runJobs(jobs: LeasedJob[], result: { done: number; retried: number; dead: number }): Promise<void> {
+    const { queue } = this.deps;
     const settle = async (job: LeasedJob, error?: unknown) => {
       if (error === undefined) {
         await queue.complete([job.id], this.owner);
@@ -167,13 +186,13 @@ export class SyncWorker {
     for (const job of jobs.filter((j) => j.kind !== "INDEX")) {
       try {
         if (job.kind === "DELETE") await this.deps.deleter.delete(job.documentId);
+        else if (job.kind === "SWEEP") await this.deps.sweeper.sweep(job.documentId, job.namespace ?? "");
         else await this.deps.deleter.purge(job.documentId, job.namespace ?? "");
         await settle(job);
       } catch (error) {
         await settle(job, error instanceof NotFoundError ? undefined : error);
       }
     }
-    return result;
   }
 
   private backoff(attempts: number): number {
@@ -186,7 +205,7 @@ export class SyncWorker {
 /** Whether a later attempt could succeed: provider trouble that says so, database trouble, and unknown errors. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof ProviderError) return error.retryable;
-  if (error instanceof DatabaseError || error instanceof BusyError || error instanceof AbortedError) return true;
+  if (error instanceof DatabaseError || error instanceof BusyError || error instanceof AbortedError || error instanceof LeaseLostError) return true;
   if (error instanceof IndexingError) return error.cause !== undefined && !(error.cause instanceof DualstoreError);
   return !(error instanceof DualstoreError);
 }

@@ -1,5 +1,6 @@
 // Test doubles that wrap REAL implementations (LocalEmbedder, MemoryVectorStore or any store)
 // to count calls and inject failures; the behaviour under test is always the real one's.
+import { setTimeout } from "node:timers/promises";
 import {
   LocalEmbedder,
   MemoryVectorStore,
@@ -43,7 +44,13 @@ export class CountingEmbedder implements Embedder {
     this.always = failure;
   }
 
+  /** Makes every request take `ms` (as a slow provider would; an abort still ends the wait). */
+  slowDown(ms: number): void {
+    this.delayMs = ms;
+  }
+
   private always: Failure | undefined;
+  private delayMs = 0;
 
   reset(): void {
     this.requests = 0;
@@ -53,6 +60,7 @@ export class CountingEmbedder implements Embedder {
 
   async embedDocuments(texts: readonly string[], options?: EmbedCallOptions): Promise<number[][]> {
     this.requests++;
+    if (this.delayMs > 0) await setTimeout(this.delayMs, undefined, { signal: options?.signal });
     const failure = this.failures.shift() ?? this.always;
     if (failure) throw failure();
     this.texts += texts.length;
@@ -199,5 +207,64 @@ export class CrashingStore extends FaultyStore {
       return this.hang();
     }
     return super.deletePrefix(...args);
+  }
+}
+
+/** A write held back by LateStore: `reached` when the call arrives, `land()` applies it. */
+export interface HeldWrite {
+  readonly reached: Promise<void>;
+  /** Applies the held write to the store now (whether or not its caller gave up) and waits for it. */
+  land(): Promise<void>;
+}
+
+/**
+ * A store whose next upsert or delete can be held back and applied later, after its caller
+ * gave up on it (aborted, timed out, or its process died): a request already at the store
+ * that lands late, as a real service may let it.
+ */
+export class LateStore extends FaultyStore {
+  private readonly holds = new Map<"upsert" | "delete", { arrived: () => void; released: Promise<void>; applied: () => void }>();
+
+  holdNext(operation: "upsert" | "delete"): HeldWrite {
+    let arrived!: () => void;
+    let release!: () => void;
+    let applied!: () => void;
+    const reached = new Promise<void>((resolve) => (arrived = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const done = new Promise<void>((resolve) => (applied = resolve));
+    this.holds.set(operation, { arrived, released, applied });
+    return {
+      reached,
+      land: async () => {
+        release();
+        await done;
+      },
+    };
+  }
+
+  override async upsert(...args: Parameters<VectorStore["upsert"]>) {
+    const hold = this.holds.get("upsert");
+    if (!hold) return super.upsert(...args);
+    this.holds.delete("upsert");
+    hold.arrived();
+    await hold.released;
+    try {
+      return await this.inner.upsert(args[0], args[1]);
+    } finally {
+      hold.applied();
+    }
+  }
+
+  override async delete(...args: Parameters<VectorStore["delete"]>) {
+    const hold = this.holds.get("delete");
+    if (!hold) return super.delete(...args);
+    this.holds.delete("delete");
+    hold.arrived();
+    await hold.released;
+    try {
+      return await this.inner.delete(args[0], args[1]);
+    } finally {
+      hold.applied();
+    }
   }
 }

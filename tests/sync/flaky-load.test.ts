@@ -26,7 +26,8 @@ describeEachDatabase("convergence under random provider failures", (target) => {
       vectorStore: { provider: "pinecone", apiKey: pinecone.apiKey, controllerHostUrl: pinecone.url, index, createIfMissing: { cloud: "aws", region: "us-east-1" }, requestTimeoutMs: 2_000 },
       embedder: { provider: "openai", apiKey: openai.apiKey, baseURL: `${openai.url}/v1`, model: "text-embedding-3-small", dimensions: 256 },
       chunker: { chunkSize: 64, overlap: 8 },
-      sync: { retry: { maxRetries: 2, minDelayMs: 5, maxDelayMs: 40 }, jobs: { maxAttempts: 12, baseDelayMs: 10, maxDelayMs: 200 } },
+      // Dropped connections leave writes of unknown outcome, swept one lease later: a short lease keeps that within the drain.
+      sync: { leaseMs: 5_000, retry: { maxRetries: 2, minDelayMs: 5, maxDelayMs: 40 }, jobs: { maxAttempts: 12, baseDelayMs: 10, maxDelayMs: 200 } },
     };
     const first = await target.open(options);
     // PGlite is one in-process database: its workers share an instance. PostgreSQL gets one

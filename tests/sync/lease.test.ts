@@ -1,0 +1,127 @@
+// Sync leases against a store that answers late: renewal while a run makes progress, abort when
+// it stops, waits bounded by the lease, and the two sequences where a run that lost its lease
+// had a write land after the next run's commit. (tests/sync/lease-processes.test.ts does the
+// same with real worker processes, SIGKILL and the Pinecone protocol server.)
+import { expect, it } from "vitest";
+import { LeaseLostError, ProviderError, type User } from "../../src/index.js";
+import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
+import { CountingEmbedder, LateStore, storedIds } from "../helpers/doubles.js";
+import { rejectsWith } from "../helpers/errors.js";
+import { article } from "../helpers/text.js";
+
+const LEASE_MS = 1_000;
+
+async function setup(target: DatabaseTarget, options: { leaseMs?: number; maxBatchSize?: number } = {}) {
+  const embedder = new CountingEmbedder(undefined, { maxBatchSize: options.maxBatchSize });
+  const store = new LateStore();
+  const ds = await target.open({
+    embedder,
+    vectorStore: store,
+    chunker: { chunkSize: 96, overlap: 8 },
+    sync: {
+      onWrite: "none",
+      leaseMs: options.leaseMs ?? LEASE_MS,
+      embedConcurrency: 1,
+      retry: { maxRetries: 3, minDelayMs: 1, maxDelayMs: 5 },
+      jobs: { baseDelayMs: 5, maxDelayMs: 20 },
+    },
+  });
+  const user: User = await ds.users.create({ email: `lease-${Math.random().toString(36).slice(2)}@example.com` });
+  return { ds, embedder, store, user };
+}
+
+describeEachDatabase(
+  "sync leases",
+  (target) => {
+    it("renews its lease while it makes progress: a run longer than its lease keeps its document", async () => {
+      const s = await setup(target, { leaseMs: 1_500, maxBatchSize: 1 });
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "long run", source: "api", content: article(11, 12) });
+      s.embedder.slowDown(400);
+      const first = s.ds.indexDocument(doc.id);
+      // Past the lease: without renewal, this call would take the document over and embed it all again.
+      await new Promise((resolve) => setTimeout(resolve, 1_800));
+      const second = s.ds.indexDocument(doc.id);
+      const outcome = await first;
+      expect(outcome).toMatchObject({ status: "indexed" });
+      expect(outcome.chunks * 400).toBeGreaterThan(1_800);
+      expect(await second).toMatchObject({ status: "unchanged" });
+      expect(s.embedder.texts).toBe(outcome.chunks);
+      expect((await s.ds.prisma.document.findUniqueOrThrow({ where: { id: doc.id } })).syncEpoch).toBe(1);
+    });
+
+    it("stops a run whose store request stalls past the lease, with LEASE_LOST, instead of waiting on it", async () => {
+      const s = await setup(target);
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "stalled", source: "api", content: article(12, 3) });
+      const held = s.store.holdNext("upsert");
+      const started = performance.now();
+      const error = await rejectsWith(s.ds.indexDocument(doc.id), LeaseLostError);
+      expect(performance.now() - started).toBeLessThan(LEASE_MS + 1_000);
+      expect(error.code).toBe("LEASE_LOST");
+      expect(error.documentIds).toEqual([doc.id]);
+      const row = await s.ds.documents.get(doc.id);
+      expect(row).toMatchObject({ indexStatus: "FAILED", vectorIds: [] });
+      expect(row.indexError).toContain("Lost the sync lease");
+      await held.land();
+    });
+
+    it("fails a run at once when a Retry-After outlasts its lease, rather than waiting past it", async () => {
+      const s = await setup(target);
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "throttled", source: "api", content: article(13, 3) });
+      s.store.failNext("upsert", 1, () => new ProviderError("test", "rate limited", { status: 429, retryable: true, retryAfterMs: 30_000 }));
+      const started = performance.now();
+      const error = await rejectsWith(s.ds.indexDocument(doc.id), ProviderError);
+      expect(performance.now() - started).toBeLessThan(LEASE_MS);
+      expect(error.retryAfterMs).toBe(30_000);
+      expect(s.store.calls.upsert).toBe(1);
+    });
+
+    it("sequence 1: an upsert landing after its run lost the lease cannot overwrite the tags a later run recorded", async () => {
+      const s = await setup(target);
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "retagged", source: "api", content: article(14, 4), tags: ["delta", "beta"] });
+      const held = s.store.holdNext("upsert");
+      const first = s.ds.indexDocument(doc.id).catch((error: unknown) => error);
+      await held.reached;
+      await s.ds.documents.update(doc.id, { tags: ["gamma"] });
+      expect(await first).toBeInstanceOf(LeaseLostError);
+      expect(await s.ds.indexDocument(doc.id)).toMatchObject({ status: "indexed" });
+      // The first run's upsert, tagged [delta, beta], lands now.
+      await held.land();
+
+      const found = async (tag: string) => (await s.ds.search("document", { userId: s.user.id, tags: [tag], minScore: -1, topK: 50 })).map((hit) => hit.document.id);
+      expect(await found("delta")).toEqual([]);
+      expect(await found("gamma")).toContain(doc.id);
+      const row = await s.ds.documents.get(doc.id);
+      for (const record of await s.store.fetch(row.vectorIds, "")) expect(record.metadata.tags).toEqual(["gamma"]);
+      // What landed late is unlisted; the sweep scheduled for when it could no longer land removes it.
+      await s.ds.sync.drain({ waitForRetries: true, timeoutMs: 10_000 });
+      expect(await storedIds(s.store, `${doc.id}#`)).toEqual([...row.vectorIds].sort());
+      expect(await s.ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 } });
+    });
+
+    it("sequence 2: a delete landing after its run lost the lease cannot remove a vector a later run recorded", async () => {
+      const s = await setup(target);
+      const original = article(15, 4);
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "undone", source: "api", content: original });
+      await s.ds.indexDocument(doc.id);
+      await s.ds.documents.update(doc.id, { content: article(16, 4) });
+      const held = s.store.holdNext("delete");
+      const first = s.ds.indexDocument(doc.id);
+      await held.reached;
+      // The first run committed the edit and is deleting the original's vectors: the app undoes the edit.
+      await s.ds.documents.update(doc.id, { content: original });
+      expect(await s.ds.indexDocument(doc.id)).toMatchObject({ status: "indexed" });
+      expect(await first).toMatchObject({ status: "indexed" });
+      // The first run's delete of the original's vectors lands now.
+      await held.land();
+
+      const row = await s.ds.documents.get(doc.id);
+      const stored = await storedIds(s.store, `${doc.id}#`);
+      for (const id of row.vectorIds) expect(stored).toContain(id);
+      expect((await s.ds.search(original.slice(0, 80), { userId: s.user.id, minScore: 0 }))[0]?.document.id).toBe(doc.id);
+      await s.ds.sync.drain({ waitForRetries: true, timeoutMs: 10_000 });
+      expect(await storedIds(s.store, `${doc.id}#`)).toEqual([...row.vectorIds].sort());
+      expect(await s.ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 } });
+    });
+  },
+  { neon: false },
+);
