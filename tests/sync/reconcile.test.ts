@@ -65,6 +65,39 @@ describeEachDatabase("reconcile", (target) => {
     const report = await ds.reconcile({ pageSize: 50 });
     expect(report).toMatchObject({ vectorsInStore: total, vectorsRecorded: total, orphans: { count: 0 }, missing: { count: 0 } });
     expect(store.calls.listIds).toBe(Math.ceil(total / 50) + (total % 50 === 0 ? 1 : 0));
+    // Their metadata is fetched a page at a time too, unless only ids are compared.
+    expect(store.calls.fetch).toBe(Math.ceil(total / 50));
+    store.resetCalls();
+    await ds.reconcile({ pageSize: 50, compareMetadata: false });
+    expect(store.calls.fetch).toBe(0);
+  });
+
+  it("finds vectors whose metadata or text no longer match their row, and fix writes them anew", async () => {
+    const store = new FaultyStore(new MemoryVectorStore());
+    const ds = await target.open({ embedder: new CountingEmbedder(), vectorStore: store, chunker: { chunkSize: 96, overlap: 8 }, sync: { onWrite: "none" } });
+    const user = await ds.users.create({ email: "mismatch@example.com" });
+    const doc = await ds.documents.create({ userId: user.id, title: "tagged", source: "api", content: article(40, 6), tags: ["gamma"] });
+    await ds.indexDocument(doc.id);
+    const [retagged, rewritten] = await store.fetch((await ds.documents.get(doc.id)).vectorIds.slice(0, 2), "");
+    // Same ids, other metadata: what a stale write landing late did before vector ids carried epochs.
+    await store.upsert(
+      [
+        { ...retagged!, metadata: { ...retagged!.metadata, tags: ["delta", "beta"] } },
+        { ...rewritten!, metadata: { ...rewritten!.metadata, text: "text of another version" } },
+      ],
+      "",
+    );
+    const report = await ds.reconcile();
+    expect(report).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 2, documents: 1 } });
+    expect(report.mismatched.sample.sort()).toEqual([retagged!.id, rewritten!.id].sort());
+
+    expect((await ds.reconcile({ fix: true })).fixed).toEqual({ orphansDeleted: 0, documentsEnqueued: 1 });
+    await ds.sync.drain();
+    expect(await ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 } });
+    const { recorded, stored } = await vectorsOf(ds, store, doc.id);
+    expect(recorded).toEqual(stored);
+    for (const record of await store.fetch(recorded, "")) expect(record.metadata.tags).toEqual(["gamma"]);
+    expect(await ds.search("text of another version", { userId: user.id, tags: ["delta"], minScore: -1 })).toEqual([]);
   });
 
   it("leaves alone the vectors of a run that still holds its lease", async () => {
