@@ -180,7 +180,7 @@ export async function startFaultServer(
       response.socket?.destroy();
       return;
     }
-    if (selected?.kind === "stall") await delay(selected.stallMs);
+    if (selected?.kind === "stall") await (selected.until ?? delay(selected.stallMs));
 
     let reply: ServiceReply;
     try {

@@ -5,9 +5,9 @@
 
 /**
  * - `"429"`: rate limited, in the service's error format, with a `Retry-After` header (seconds).
- * - `"stall"`: the request is held for `stallMs`, then handled as usual: applied, and answered
- *   if the client is still there. A client that gave up (timeout, abort) never sees the answer,
- *   but its write still lands, late, as it may at a real service.
+ * - `"stall"`: the request is held for `stallMs` (or `until` a promise settles), then handled as
+ *   usual: applied, and answered if the client is still there. A client that gave up (timeout,
+ *   abort) never sees the answer, but its write still lands, late, as it may at a real service.
  * - `"500"` / `"503"`: server error / unavailable, in the service's error format.
  * - `"timeout"`: the request is read and never answered; the socket stays open until the
  *   client gives up or the server closes.
@@ -42,6 +42,8 @@ export interface NextFaultOptions {
   retryAfterSeconds?: number;
   /** How long `"stall"` holds the request, in ms. Default: the server's `stallMs`. */
   stallMs?: number;
+  /** `"stall"` holds the request until this settles, instead of for `stallMs`. */
+  until?: Promise<unknown>;
 }
 
 export interface RandomFailureOptions {
@@ -58,6 +60,7 @@ export interface SelectedFault {
   kind: FaultKind;
   retryAfterSeconds: number;
   stallMs: number;
+  until?: Promise<unknown> | undefined;
 }
 
 /** The public fault API every server exposes as `faults`. */
@@ -86,6 +89,7 @@ interface QueuedFault {
   match: FaultMatch | undefined;
   retryAfterSeconds: number | undefined;
   stallMs: number | undefined;
+  until: Promise<unknown> | undefined;
 }
 
 interface RandomFailure {
@@ -141,6 +145,7 @@ export class FaultController implements Faults {
       match: options.match,
       retryAfterSeconds: options.retryAfterSeconds,
       stallMs: options.stallMs,
+      until: options.until,
     });
   }
 
@@ -181,6 +186,7 @@ export class FaultController implements Faults {
         kind: queued.kind,
         retryAfterSeconds: queued.retryAfterSeconds ?? this.defaultRetryAfterSeconds,
         stallMs: queued.stallMs ?? this.defaultStallMs,
+        until: queued.until,
       };
     }
     const random = this.#random;
