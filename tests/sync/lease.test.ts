@@ -49,6 +49,21 @@ describeEachDatabase(
       expect((await s.ds.prisma.document.findUniqueOrThrow({ where: { id: doc.id } })).syncEpoch).toBe(1);
     });
 
+    it("keeps a worker's jobs while their run makes progress past the lease: no other worker takes them", async () => {
+      const s = await setup(target, { leaseMs: 1_500, maxBatchSize: 1 });
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "long job", source: "api", content: article(17, 12) });
+      await s.ds.sync.enqueue([doc.id]);
+      s.embedder.slowDown(400);
+      const first = s.ds.sync.drain();
+      await new Promise((resolve) => setTimeout(resolve, 1_800));
+      // Another worker polls the queue after the job's first lease would have run out.
+      const second = s.ds.sync.drain();
+      expect(await first).toMatchObject({ processed: 1, done: 1 });
+      expect(await s.ds.prisma.syncJob.findMany({ where: { documentId: doc.id } })).toMatchObject([{ status: "DONE", attempts: 1 }]);
+      expect(await second).toMatchObject({ processed: 0 });
+      expect(s.embedder.texts).toBe((await s.ds.documents.get(doc.id)).chunkCount);
+    });
+
     it("stops a run whose store request stalls past the lease, with LEASE_LOST, instead of waiting on it", async () => {
       const s = await setup(target);
       const doc = await s.ds.documents.create({ userId: s.user.id, title: "stalled", source: "api", content: article(12, 3) });
@@ -62,6 +77,38 @@ describeEachDatabase(
       expect(row).toMatchObject({ indexStatus: "FAILED", vectorIds: [] });
       expect(row.indexError).toContain("Lost the sync lease");
       await held.land();
+    });
+
+    it("stops a delete whose store request stalls past the lease; the document stays hidden and the outbox finishes the delete", async () => {
+      const s = await setup(target);
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "doomed", source: "api", content: article(18, 3) });
+      await s.ds.indexDocument(doc.id);
+      const held = s.store.holdNext("delete");
+      await rejectsWith(s.ds.documents.delete(doc.id), LeaseLostError);
+      const row = await s.ds.prisma.document.findUniqueOrThrow({ where: { id: doc.id } });
+      expect(row.indexStatus).toBe("DELETING");
+      expect(row.indexError).toContain("Lost the sync lease");
+      expect(await s.ds.search("document", { userId: s.user.id, minScore: -1 })).toEqual([]);
+      await held.land();
+      await s.ds.sync.drain({ waitForRetries: true, timeoutMs: 10_000 });
+      expect(await s.ds.prisma.document.count({ where: { id: doc.id } })).toBe(0);
+      expect(await storedIds(s.store, `${doc.id}#`)).toEqual([]);
+    });
+
+    it("sweeps a write that lands after its document was deleted", async () => {
+      const s = await setup(target, { leaseMs: 2_000 });
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "gone", source: "api", content: article(19, 3) });
+      const held = s.store.holdNext("upsert");
+      const run = s.ds.indexDocument(doc.id).catch((error: unknown) => error);
+      await held.reached;
+      expect(await run).toBeInstanceOf(LeaseLostError);
+      await s.ds.documents.delete(doc.id);
+      // The index run's upsert lands after the document and its vectors are gone.
+      await held.land();
+      expect(await storedIds(s.store, `${doc.id}#`)).not.toEqual([]);
+      await s.ds.sync.drain({ waitForRetries: true, timeoutMs: 10_000 });
+      expect(await storedIds(s.store, `${doc.id}#`)).toEqual([]);
+      expect(await s.ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 } });
     });
 
     it("fails a run at once when a Retry-After outlasts its lease, rather than waiting past it", async () => {

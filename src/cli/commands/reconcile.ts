@@ -9,8 +9,9 @@ export const reconcileCommand: Command = {
   summary: "compare the vector index with PostgreSQL; --fix repairs",
   usage: "dualstore reconcile [--fix]",
   help: [
-    "  --fix                  delete orphaned vectors, re-index documents with missing vectors",
-    "                         or stuck runs, and run those sync jobs now",
+    "  --fix                  delete orphaned vectors, re-index documents with missing vectors,",
+    "                         vectors whose metadata or text no longer match, or stuck runs,",
+    "                         and run those sync jobs now",
     "",
     "  Exit code 1 when inconsistencies were found and not fixed.",
   ],
@@ -29,9 +30,11 @@ export const reconcileCommand: Command = {
         `Compared ${count(report.vectorsInStore)} vectors in the store with ${count(report.vectorsRecorded)} recorded ` +
           `(${report.namespaces.length} namespace${report.namespaces.length === 1 ? "" : "s"}).`,
         `orphans: ${count(report.orphans.count)}  missing: ${count(report.missing.count)} (in ${count(report.missing.documents)} documents)  ` +
+          `mismatched: ${count(report.mismatched.count)} (in ${count(report.mismatched.documents)} documents)  ` +
           `stuck: ${report.stuck.indexing.length} indexing, ${report.stuck.deleting.length} deleting`,
         ...sampleLines("orphan", report.orphans.sample),
         ...sampleLines("missing", report.missing.sample),
+        ...sampleLines("mismatched", report.mismatched.sample),
         consistent
           ? "Consistent."
           : fix
@@ -48,7 +51,7 @@ export const reconcileCommand: Command = {
 };
 
 function findingsOf(report: ReconcileReport): number {
-  return report.orphans.count + report.missing.count + report.stuck.indexing.length + report.stuck.deleting.length;
+  return report.orphans.count + report.missing.count + report.mismatched.count + report.stuck.indexing.length + report.stuck.deleting.length;
 }
 
 function sampleLines(label: string, sample: readonly string[]): string[] {
