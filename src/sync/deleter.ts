@@ -67,7 +67,7 @@ export class Deleter {
     try {
       await this.deleteVectors(held, lease.call);
     } catch (caught) {
-      const error: unknown = lease.lost ? lease.signal.reason : caught;
+      const error: unknown = lease.lost ?? caught;
       const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
       this.deps.logger.error("could not delete documents' vectors; they stay hidden and marked DELETING", { documents: heldIds, error });
       await table.failDelete(heldIds, token, message);

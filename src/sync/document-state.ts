@@ -269,21 +269,21 @@ export class DocumentStateTable {
     );
   }
 
-  /** Ends the lease as if its run had died, so the next claim of these documents sweeps for orphans. */
-  async expireLease(ids: readonly string[], token: string): Promise<void> {
-    if (ids.length === 0) return;
-    await this.prisma.$executeRawUnsafe(
-      `UPDATE ${this.document} SET "syncLeaseUntil" = now() - interval '1 millisecond' WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
-      [...ids],
-      token,
-    );
-  }
-
   /** Releases the lease where `token` still holds it. */
   async release(ids: readonly string[], token: string): Promise<void> {
     if (ids.length === 0) return;
     await this.prisma.$executeRawUnsafe(
       `UPDATE ${this.document} SET "syncToken" = NULL, "syncLeaseUntil" = NULL WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
+      [...ids],
+      token,
+    );
+  }
+
+  /** Ends the lease as if its run had died, so the next claim of these documents sweeps for orphans. */
+  async expireLease(ids: readonly string[], token: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE ${this.document} SET "syncLeaseUntil" = now() - interval '1 millisecond' WHERE id = ANY($1::text[]) AND "syncToken" = $2`,
       [...ids],
       token,
     );

@@ -77,15 +77,17 @@ interface Plan {
 
 /**
  * The index pipeline for a batch of documents: decide from the rows which documents changed,
- * claim those, chunk them, embed only chunks whose text (or embedder) is new, rewrite vectors
- * whose metadata or position changed from the stored values, upsert, record the result in one
- * fenced statement, then delete stale vectors. Work is batched across the documents so cost
- * follows the number of chunks, not the number of documents.
+ * claim those, chunk them, embed only chunks whose text (or embedder) is new, copy vectors
+ * whose metadata or position changed to new ids, upsert, record the result in one fenced
+ * statement, then delete stale vectors. Work is batched across the documents so cost follows
+ * the number of chunks, not the number of documents.
  *
  * Order matters for consistency: new vectors are written before the row lists them, and old
- * ones are deleted only after the row stopped listing them. A crash at any point leaves the
- * row listing only vectors the store holds; at worst some vectors are unlisted (orphans), which
- * search ignores (hits are hydrated through the row) and the next run or reconcile removes.
+ * ones are deleted only after the row stopped listing them. Every id a run writes carries its
+ * epoch, so no other run's request, however late it lands, touches a vector this run records.
+ * A crash at any point leaves the row listing only vectors the store holds; at worst some
+ * vectors are unlisted (orphans), which search ignores (hits are hydrated through the row) and
+ * the next run, a sweep or reconcile removes.
  */
 export class Indexer {
   constructor(private readonly deps: IndexerDeps) {}
@@ -166,7 +168,7 @@ export class Indexer {
       return [...failures, ...(await this.write(plans, lease))];
     } catch (caught) {
       // A run that lost its lease reports that, whatever its aborted calls threw.
-      const error: unknown = lease.lost ? (lease.signal.reason as LeaseLostError) : caught;
+      const error: unknown = lease.lost ?? caught;
       // A batch whose embedder or store failed for good: retry each document alone, so one bad
       // document does not fail the others and the error lands on the right row. (Transient
       // failures and aborts would only fail again: every document records them.)

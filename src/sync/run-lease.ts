@@ -55,9 +55,9 @@ export class RunLease {
     else this.arm();
   }
 
-  /** Whether the lease ran out or was taken (the run's calls are aborted). */
-  get lost(): boolean {
-    return this.controller.signal.aborted;
+  /** Why the lease was lost (it ran out, or was taken), once it was: the run's calls are aborted. */
+  get lost(): LeaseLostError | undefined {
+    return this.controller.signal.aborted ? (this.controller.signal.reason as LeaseLostError) : undefined;
   }
 
   /** Documents no longer held (released, committed, or taken by another run): renewals leave them out. */
