@@ -298,10 +298,13 @@ export class Indexer {
 
     const committed = plans.filter((plan) => {
       if (statuses.has(plan.row.id)) return true;
-      // Our lease expired and another run took the document: its vectors are that run's to settle.
+      // Our lease expired and another run took the document, or its row is gone: what we wrote is
+      // listed by no row, and may have landed after that run's own sweep.
       this.deps.logger.warn("lost the sync lease of a document before committing", { documentId: plan.row.id });
       return false;
     });
+    const fencedOut = plans.filter((plan) => !committed.includes(plan));
+    await this.deps.queue.enqueueSweeps(fencedOut.map((plan) => ({ documentId: plan.row.id, namespace: plan.namespace, delayMs: 0 })));
     const cleaned = committed.filter(hasCleanup);
     // The commit released the other leases, or found them taken.
     lease.drop(plans.filter((plan) => !cleaned.includes(plan)).map((plan) => plan.row.id));

@@ -111,6 +111,21 @@ describeEachDatabase(
       expect(await s.ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 } });
     });
 
+    it("sweeps what a run wrote when its commit finds the document gone", async () => {
+      const s = await setup(target, { leaseMs: 5_000 });
+      const doc = await s.ds.documents.create({ userId: s.user.id, title: "cascaded", source: "api", content: article(20, 3) });
+      const held = s.store.holdNext("upsert");
+      const run = s.ds.indexDocument(doc.id).catch((error: unknown) => error);
+      await held.reached;
+      // The row goes while the run writes its vectors (as a user delete's cascade takes it).
+      await s.ds.prisma.document.delete({ where: { id: doc.id } });
+      await held.land();
+      await run;
+      expect(await storedIds(s.store, `${doc.id}#`)).not.toEqual([]);
+      await s.ds.sync.drain({ waitForRetries: true, timeoutMs: 10_000 });
+      expect(await storedIds(s.store, `${doc.id}#`)).toEqual([]);
+    });
+
     it("fails a run at once when a Retry-After outlasts its lease, rather than waiting past it", async () => {
       const s = await setup(target);
       const doc = await s.ds.documents.create({ userId: s.user.id, title: "throttled", source: "api", content: article(13, 3) });
