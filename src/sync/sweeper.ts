@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { CallContext } from "../core/call-context.js";
 import type { PrismaClient } from "../db/prisma.js";
 import { BusyError } from "../errors.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
@@ -19,13 +18,13 @@ export class Sweeper {
   ) {}
 
   /** Throws BusyError while a run holds the document. */
-  async sweep(documentId: string, namespace: string, call: CallContext = {}): Promise<void> {
+  async sweep(documentId: string, namespace: string): Promise<void> {
     const { prisma, table, store, queue, leaseMs } = this.deps;
     const token = randomUUID();
     const claim = await table.leaseForSweep(documentId, token, leaseMs);
     if (!claim) {
       // Document ids are never reused: whatever carries this prefix is an orphan.
-      await store.deletePrefix(vectorIdPrefix(documentId), namespace, call);
+      await store.deletePrefix(vectorIdPrefix(documentId), namespace);
       return;
     }
     if (!claim.held) {
@@ -40,8 +39,8 @@ export class Sweeper {
       for (const space of new Set([namespace, claim.vectorNamespace ?? namespace])) {
         // Collected first: deleting while paging could move the pages under the cursor.
         const orphans: string[] = [];
-        for await (const page of store.allIds(vectorIdPrefix(documentId), space, 1_000, call)) orphans.push(...page.filter((id) => !listed.has(id)));
-        await store.delete(orphans, space, call);
+        for await (const page of store.allIds(vectorIdPrefix(documentId), space)) orphans.push(...page.filter((id) => !listed.has(id)));
+        await store.delete(orphans, space);
       }
       // The lease taken over had run out recently: writes of its run may land later still.
       if (claim.lateWritesMs !== null) await queue.enqueueSweeps([{ documentId, namespace, delayMs: claim.lateWritesMs }]);

@@ -243,28 +243,19 @@ export class LateStore extends FaultyStore {
   }
 
   override async upsert(...args: Parameters<VectorStore["upsert"]>) {
-    const hold = this.holds.get("upsert");
-    if (!hold) return super.upsert(...args);
-    this.holds.delete("upsert");
-    hold.arrived();
-    await hold.released;
-    try {
-      return await this.inner.upsert(args[0], args[1]);
-    } finally {
-      hold.applied();
-    }
+    return this.late("upsert", () => this.inner.upsert(args[0], args[1])) ?? super.upsert(...args);
   }
 
   override async delete(...args: Parameters<VectorStore["delete"]>) {
-    const hold = this.holds.get("delete");
-    if (!hold) return super.delete(...args);
-    this.holds.delete("delete");
+    return this.late("delete", () => this.inner.delete(args[0], args[1])) ?? super.delete(...args);
+  }
+
+  /** When the next `operation` is held: waits for land(), then applies it whatever its caller's signal says. */
+  private late(operation: "upsert" | "delete", apply: () => Promise<void>): Promise<void> | undefined {
+    const hold = this.holds.get(operation);
+    if (!hold) return undefined;
+    this.holds.delete(operation);
     hold.arrived();
-    await hold.released;
-    try {
-      return await this.inner.delete(args[0], args[1]);
-    } finally {
-      hold.applied();
-    }
+    return hold.released.then(apply).finally(hold.applied);
   }
 }
