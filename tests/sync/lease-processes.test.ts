@@ -16,13 +16,11 @@ const LEASE_MS = 2_000;
 const INDEX = "leases";
 const WORKER = join(repoRoot, "tests", "helpers", "sync-worker-process.ts");
 
-/** A worker process: `ready` once it polls the queue; `exited` with its exit code or signal. */
+/** A worker process: `ready` once it polls the queue (rejected, with its stderr, if it exits first); `exited` once it is gone. */
 interface Worker {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   readonly exited: Promise<void>;
-  /** What it wrote on stderr, for failure messages. */
-  readonly stderr: () => string;
 }
 
 function startWorker(options: DualstoreOptions): Worker {
@@ -39,7 +37,7 @@ function startWorker(options: DualstoreOptions): Worker {
   });
   ready.catch(() => undefined);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return { child, ready, exited, stderr: () => stderr };
+  return { child, ready, exited };
 }
 
 async function stopAll(workers: readonly Worker[]): Promise<void> {
