@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PrismaClient } from "../../src/db/prisma.js";
 import { createDualstore, type Dualstore, type DualstoreOptions, type User } from "../../src/index.js";
 import { ensureBuilt } from "../helpers/build.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
@@ -52,7 +53,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 const servers: PineconeServer[] = [];
-const opened: Dualstore[] = [];
+const opened: Array<Dualstore<PrismaClient>> = [];
 const schemas: string[] = [];
 
 beforeAll(() => ensureBuilt(), 300_000);
@@ -64,7 +65,7 @@ afterAll(async () => {
 });
 
 interface Setup {
-  app: Dualstore;
+  app: Dualstore<PrismaClient>;
   /** What the app and its workers run with: the same database, store, embedder, chunker and lease. */
   options: DualstoreOptions;
   /** A Pinecone server of the test's own, so that its faults hit only its requests. */
@@ -84,7 +85,7 @@ async function setup(): Promise<Setup> {
     chunker: { chunkSize: 96, overlap: 8 },
     sync: { leaseMs: LEASE_MS, retry: { maxRetries: 2, minDelayMs: 10, maxDelayMs: 50 }, jobs: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 200 } },
   };
-  const app = await createDualstore({ ...options, env: {} });
+  const app = (await createDualstore({ ...options, env: {} })) as unknown as Dualstore<PrismaClient>;
   opened.push(app);
   const user = await app.users.create({ email: `${schema}@example.com` });
   return { app, options, server, user };
@@ -100,7 +101,7 @@ function storedIds(server: PineconeServer, documentId: string): string[] {
 }
 
 /** Waits until no job is pending or running (sweeps included), failing on a dead one. */
-async function drained(app: Dualstore, timeoutMs = 60_000): Promise<void> {
+async function drained(app: Dualstore<PrismaClient>, timeoutMs = 60_000): Promise<void> {
   await eventually(
     async () => {
       const dead = await app.prisma.syncJob.findFirst({ where: { status: "DEAD" } });
