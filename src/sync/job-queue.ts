@@ -15,6 +15,8 @@ export interface LeasedJob {
 
 /** ADR-002's sync monitoring figures. */
 export interface SyncStats {
+  /** Jobs a worker could take now: pending ones whose time has come, and running ones whose worker's lease ran out. */
+  readonly due: number;
   readonly pending: number;
   readonly running: number;
   /** Pending jobs that already failed at least once (waiting for their retry). */
@@ -179,9 +181,10 @@ export class JobQueue {
 
   async stats(): Promise<SyncStats> {
     const [row] = await this.prisma.$queryRawUnsafe<
-      Array<{ pending: number; running: number; retrying: number; dead: number; done: number; oldest: number | null; failed: number; attempts: number }>
+      Array<{ due: number; pending: number; running: number; retrying: number; dead: number; done: number; oldest: number | null; failed: number; attempts: number }>
     >(
-      `SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+      `SELECT count(*) FILTER (WHERE (status = 'PENDING' AND "runAt" <= now()) OR (status = 'RUNNING' AND "leaseUntil" < now()))::int AS due,
+              count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
               count(*) FILTER (WHERE status = 'RUNNING')::int AS running,
               count(*) FILTER (WHERE status = 'PENDING' AND attempts > 0)::int AS retrying,
               count(*) FILTER (WHERE status = 'DEAD')::int AS dead,
@@ -193,6 +196,7 @@ export class JobQueue {
          FROM ${this.table}`,
     );
     return {
+      due: row?.due ?? 0,
       pending: row?.pending ?? 0,
       running: row?.running ?? 0,
       retrying: row?.retrying ?? 0,

@@ -37,6 +37,12 @@ export interface DrainOptions {
   waitForRetries?: boolean;
   /** Give up waiting after this long, in ms. Default 60,000. */
   timeoutMs?: number;
+  /**
+   * The time the whole drain may take, in ms (a serverless function's budget). No batch starts
+   * that the longest batch so far says would end after it, and a batch still running when it
+   * ends is aborted: its jobs go back to the queue at once, attempt refunded. Default: no budget.
+   */
+  budgetMs?: number;
   signal?: AbortSignal;
 }
 
@@ -75,10 +81,18 @@ export class SyncWorker {
   /** Runs every job that is due, batch after batch, until none is left (and, optionally, waits out retries). */
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
     const total = { processed: 0, done: 0, retried: 0, dead: 0 };
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    const started = Date.now();
+    const budgetEnd = options.budgetMs === undefined ? Infinity : started + options.budgetMs;
+    const deadline = Math.min(budgetEnd, started + (options.timeoutMs ?? 60_000));
+    const budget = options.budgetMs === undefined ? undefined : AbortSignal.timeout(Math.max(0, options.budgetMs));
+    const signal = budget && options.signal ? AbortSignal.any([options.signal, budget]) : (budget ?? options.signal);
+    let longestBatchMs = 0;
     for (;;) {
       if (options.signal?.aborted) throw new AbortedError({ cause: options.signal.reason });
-      const result = await this.runBatch(options.batchSize ?? 32);
+      if (Date.now() + longestBatchMs >= budgetEnd) return total;
+      const batchStarted = Date.now();
+      const result = await this.runBatch(options.batchSize ?? 32, undefined, signal);
+      longestBatchMs = Math.max(longestBatchMs, Date.now() - batchStarted);
       add(total, result);
       // A busy queue on embedded stores never waits on I/O: let signals and timers in.
       await new Promise((resolve) => setImmediate(resolve));
@@ -123,7 +137,7 @@ export class SyncWorker {
     return this.runBatch(options.batchSize ?? 32, options.only);
   }
 
-  private async runBatch(limit: number, only?: readonly string[]): Promise<DrainResult> {
+  private async runBatch(limit: number, only?: readonly string[], signal?: AbortSignal): Promise<DrainResult> {
     const { queue, leaseMs } = this.deps;
     const jobs = await queue.lease(this.owner, limit, leaseMs, only);
     const result = { processed: jobs.length, done: 0, retried: 0, dead: 0 };
@@ -135,14 +149,14 @@ export class SyncWorker {
     }, leaseMs / 3);
     heartbeat.unref();
     try {
-      await this.runJobs(jobs, result);
+      await this.runJobs(jobs, result, signal);
     } finally {
       clearInterval(heartbeat);
     }
     return result;
   }
 
-  private async runJobs(jobs: LeasedJob[], result: { done: number; retried: number; dead: number }): Promise<void> {
+  private async runJobs(jobs: LeasedJob[], result: { done: number; retried: number; dead: number }, signal?: AbortSignal): Promise<void> {
     const { queue } = this.deps;
     const settle = async (job: LeasedJob, error?: unknown) => {
       if (error === undefined) {
@@ -172,7 +186,7 @@ export class SyncWorker {
       let outcomes: Map<string, IndexOutcome> | undefined;
       let failure: unknown;
       try {
-        outcomes = new Map((await this.deps.indexer.run(documentIds)).map((o) => [o.documentId, o]));
+        outcomes = new Map((await this.deps.indexer.run(documentIds, { signal })).map((o) => [o.documentId, o]));
       } catch (error) {
         failure = error;
       }
@@ -185,9 +199,10 @@ export class SyncWorker {
     }
     for (const job of jobs.filter((j) => j.kind !== "INDEX")) {
       try {
-        if (job.kind === "DELETE") await this.deps.deleter.delete(job.documentId);
+        if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
+        if (job.kind === "DELETE") await this.deps.deleter.delete(job.documentId, { signal });
         else if (job.kind === "SWEEP") await this.deps.sweeper.sweep(job.documentId, job.namespace ?? "");
-        else await this.deps.deleter.purge(job.documentId, job.namespace ?? "");
+        else await this.deps.deleter.purge(job.documentId, job.namespace ?? "", signal);
         await settle(job);
       } catch (error) {
         await settle(job, error instanceof NotFoundError ? undefined : error);
