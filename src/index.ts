@@ -106,6 +106,7 @@ export type { SyncStats } from "./sync/job-queue.js";
 export type { JobRetryPolicy, WorkerOptions, DrainOptions, DrainResult } from "./sync/worker.js";
 export type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 export { createDrainHandler, type DrainHandlerOptions, type DrainReport, type DrainTarget } from "./serverless/drain-handler.js";
+export { toNodeListener } from "./serverless/node-listener.js";
 export type { SearchOptions, SearchHit } from "./search/search.js";
 export type { SearchDocument } from "./search/hydrate.js";
 

@@ -73,6 +73,18 @@ describe("examples", () => {
     expect(run.stdout).toMatch(/^Search works: top hit "[\w-]+\.md" \(file:\/\//m);
   });
 
+  it("serverless-drain refuses a call without the secret, drains in budgeted calls until no work is left, then after a write", async () => {
+    const run = await runExample("example:serverless");
+    expect(run.code, run.stderr).toBe(0);
+    const n = dataFiles.length - 1; // SOURCES.md is not ingested
+    expect(run.stdout).toContain(`Wrote ${n} documents; ${n} index jobs are due.`);
+    expect(run.stdout).toMatch(/^without the secret: 401$/m);
+    expect(run.stdout).toMatch(/^call 1: 200, \d+ done in \d+ ms \(budget 300 ms\)/m);
+    expect(run.stdout).toMatch(/^call \d+: 200, \d+ done in \d+ ms \(budget 300 ms\), 0 due, work left: no$/m);
+    expect(run.stdout).toContain(`${n} documents indexed through the endpoint.`);
+    expect(run.stdout).toMatch(/^after-write drain: 1 done; INDEXED$/m);
+  });
+
   it("neon-pinecone without keys names the missing variables, says skipped and exits 0", async () => {
     const run = await runExample("example:production");
     expect(run.code, run.stderr).toBe(0);

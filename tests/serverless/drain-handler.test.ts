@@ -3,8 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, expect, it } from "vitest";
-import { ConfigurationError, createDrainHandler, type DrainReport } from "../../src/index.js";
-import { toNodeListener } from "../../src/serverless/node-listener.js";
+import { ConfigurationError, createDrainHandler, toNodeListener, type DrainReport } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { CountingEmbedder } from "../helpers/doubles.js";
 
