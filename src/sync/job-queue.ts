@@ -32,6 +32,7 @@ export interface SyncStats {
 /** The outbox table's SQL. Enqueues run inside the caller's transaction; leases skip rows other workers hold. */
 export class JobQueue {
   private readonly table: string;
+  private readonly documentTable: string;
   private readonly statusType: string;
   private readonly kindType: string;
 
@@ -40,6 +41,7 @@ export class JobQueue {
     schema: string | undefined,
   ) {
     this.table = qualifiedName(schema, "SyncJob");
+    this.documentTable = qualifiedName(schema, "Document");
     this.statusType = qualifiedName(schema, "SyncJobStatus");
     this.kindType = qualifiedName(schema, "SyncJobKind");
   }
@@ -91,14 +93,29 @@ export class JobQueue {
   /**
    * Leases up to `limit` runnable jobs for `owner`: pending ones whose time has come, and running
    * ones whose worker let the lease expire (it died). Each lease counts as an attempt.
+   *
+   * Jobs are taken in turns across document owners (their document's `userId`; public documents
+   * and purged ones share a turn): an owner's jobs that workers hold count as its first turns, then
+   * its due jobs oldest first; a lease takes every owner's turn before anyone's next one, owners in
+   * the same turn drawn at random. So with at most `limit` owners waiting, each one's oldest due job
+   * is in the next lease, however many jobs another owner has queued; with more, while leased jobs
+   * still run, every owner gets a job within ⌈owners / limit⌉ leases.
    */
   lease(owner: string, limit: number, leaseMs: number, only?: readonly string[]): Promise<LeasedJob[]> {
+    const due = `((j.status = 'PENDING' AND j."runAt" <= now()) OR (j.status = 'RUNNING' AND j."leaseUntil" < now()))`;
+    const held = `(j.status = 'RUNNING' AND j."leaseUntil" >= now())`;
+    // Candidates number a few batches: rows that workers leasing at the same moment hold are skipped.
     return this.prisma.$queryRawUnsafe<LeasedJob[]>(
-      `WITH picked AS (
-         SELECT id FROM ${this.table}
-          WHERE ((status = 'PENDING' AND "runAt" <= now()) OR (status = 'RUNNING' AND "leaseUntil" < now()))
-            AND ($4::text[] IS NULL OR id = ANY($4::text[]))
-          ORDER BY "runAt", id LIMIT $2 FOR UPDATE SKIP LOCKED
+      `WITH turns AS (
+         SELECT j.id, ${due} AS due, row_number() OVER (PARTITION BY d."userId" ORDER BY ${held} DESC, j."runAt", j.id) AS turn
+           FROM ${this.table} j LEFT JOIN ${this.documentTable} d ON d.id = j."documentId"
+          WHERE (${due} AND ($4::text[] IS NULL OR j.id = ANY($4::text[]))) OR ${held}
+       ), candidates AS (
+         SELECT id, turn, random() AS draw FROM turns WHERE due ORDER BY turn, draw LIMIT $2 * 8
+       ), picked AS (
+         SELECT j.id FROM ${this.table} j JOIN candidates c ON c.id = j.id
+          WHERE ${due}
+          ORDER BY c.turn, c.draw LIMIT $2 FOR UPDATE OF j SKIP LOCKED
        )
        UPDATE ${this.table} j SET status = 'RUNNING', "leaseOwner" = $1, "leaseUntil" = now() + make_interval(secs => $3::float8 / 1000),
               attempts = j.attempts + 1, "updatedAt" = now()
