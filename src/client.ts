@@ -26,6 +26,7 @@ import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
 import type { IndexOutcome } from "./sync/indexer.js";
 import { rowOnlySync } from "./sync/row-only-sync.js";
+import { UsageLedger, type UsageQuery, type UsageRow } from "./sync/usage-ledger.js";
 import type { SyncStats } from "./sync/job-queue.js";
 import type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 import type { IndexDocumentsFilter, IndexDocumentsOptions, IndexDocumentsResult } from "./sync/sync-engine.js";
@@ -121,6 +122,11 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrism
    * with `database.managedBy: "app"`, where the app's migrations own the tables.
    */
   migrate(options?: { lockTimeoutMs?: number }): Promise<MigrateResult>;
+  /**
+   * The usage ledger: tokens embedded, texts and embedding requests per owner, embedder and UTC
+   * day, as the sync pipeline recorded them (for billing or capping tenants).
+   */
+  usage(query?: UsageQuery): Promise<UsageRow[]>;
   /** Probes every store and reports its status and latency. Never throws. */
   health(): Promise<HealthReport>;
   /** Releases every connection and handle dualstore opened. Idempotent. */
@@ -178,6 +184,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   }
 
   const sync: DocumentSync = index?.documentSync ?? rowOnlySync(prisma);
+  const usageLedger = new UsageLedger(prisma, database.schema);
   const ensureOpen = () => {
     if (closed) throw new ClosedError();
   };
@@ -248,6 +255,10 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
       prune: (olderThanMs = 86_400_000) => asDatabaseError(requireIndex().queue.prune(olderThanMs)),
     },
     reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
+    usage(query) {
+      ensureOpen();
+      return asDatabaseError(usageLedger.read(query));
+    },
     async migrate(migrateOptions) {
       ensureOpen();
       return runMigrations(migrateOptions);

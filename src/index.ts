@@ -105,6 +105,7 @@ export type { IndexProgress, IndexDocumentsOptions, IndexDocumentsFilter, IndexD
 export type { SyncStats } from "./sync/job-queue.js";
 export type { JobRetryPolicy, WorkerOptions, DrainOptions, DrainResult } from "./sync/worker.js";
 export type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
+export type { UsageQuery, UsageRow } from "./sync/usage-ledger.js";
 export { createDrainHandler, type DrainHandlerOptions, type DrainReport, type DrainTarget } from "./serverless/drain-handler.js";
 export { toNodeListener } from "./serverless/node-listener.js";
 export type { SearchOptions, SearchHit } from "./search/search.js";

@@ -9,6 +9,11 @@ export interface CallContext {
   readonly signal?: AbortSignal | undefined;
   /** When every attempt and retry wait must be over, in `Date.now()` ms, read afresh before each retry (a run's lease). */
   readonly deadline?: (() => number) | undefined;
+  /**
+   * An embedding request is being sent (each attempt), carrying the call's texts `start` to
+   * `start + count - 1`: the usage ledger counts requests per owner from it.
+   */
+  readonly onRequest?: ((texts: { start: number; count: number }) => void) | undefined;
   /** A request succeeded: the caller made progress (a run renews its lease on it). */
   readonly onProgress?: (() => void) | undefined;
   /**

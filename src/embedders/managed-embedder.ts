@@ -38,8 +38,10 @@ export class ManagedEmbedder {
 
   async embedDocuments(texts: readonly string[], call: CallContext = {}): Promise<number[][]> {
     const groups = batches(texts, { maxCount: Math.max(1, this.inner.maxBatchSize) });
-    const results = await mapConcurrent(groups, this.options.concurrency, (group) =>
-      this.request(() => this.inner.embedDocuments(group, { signal: call.signal }), group.length, call),
+    let offset = 0;
+    const starts = groups.map((group) => (offset += group.length) - group.length);
+    const results = await mapConcurrent(groups, this.options.concurrency, (group, i) =>
+      this.request(() => this.inner.embedDocuments(group, { signal: call.signal }), group.length, call, starts[i]!),
     );
     return results.flat();
   }
@@ -49,11 +51,12 @@ export class ManagedEmbedder {
     return vector!;
   }
 
-  private async request(send: () => Promise<number[][]>, expected: number, call: CallContext): Promise<number[][]> {
+  private async request(send: () => Promise<number[][]>, expected: number, call: CallContext, start = 0): Promise<number[][]> {
     throwIfAborted(call.signal);
     const vectors = await withRetry(
       async () => {
         this.stats.requests++;
+        call.onRequest?.({ start, count: expected });
         // Embedders that cannot cancel a request (the local one) still return at once on abort.
         return abortable(send(), call.signal);
       },

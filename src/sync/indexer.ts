@@ -11,6 +11,7 @@ import type { VectorRecord } from "../vector-stores/vector-store.js";
 import type { CandidateRow, ChunkRow, ClaimedRow, CommitInput, DocumentStateTable } from "./document-state.js";
 import type { JobQueue } from "./job-queue.js";
 import { RunLease } from "./run-lease.js";
+import type { UsageEntry, UsageLedger } from "./usage-ledger.js";
 import { chunkKeyOf, chunkKeys, epochVectorId, sha256, vectorIdPrefix } from "./vector-ids.js";
 import { metadataHash, vectorMetadata, type IndexedDocument } from "./vector-metadata.js";
 
@@ -56,6 +57,8 @@ export interface IndexerDeps {
   readonly contentLoader: ContentLoader | undefined;
   readonly leaseMs: number;
   readonly logger: Logger;
+  /** Where embedding usage is added up per owner, model and day. */
+  readonly usage: UsageLedger;
 }
 
 /** One document's plan: its new chunks and what each needs. */
@@ -257,7 +260,7 @@ export class Indexer {
     const rewritten = plans.flatMap((plan) => plan.rewrite.map((rewrite) => rewrite.chunk));
     const toEmbed = [...plans.flatMap((plan) => plan.embed), ...rewritten.filter((chunk) => !values.has(chunk.vectorId))];
     const embedded = new Set(toEmbed);
-    const vectors = await embedder.embedDocuments(toEmbed.map((chunk) => chunk.text), call);
+    const vectors = await this.embedAndRecord(plans, toEmbed, call);
     toEmbed.forEach((chunk, i) => values.set(chunk.vectorId, vectors[i]!));
 
     const written = new Map<string, VectorRecord[]>();
@@ -332,6 +335,36 @@ export class Indexer {
         removed: removed.get(plan.row.id) ?? 0,
       };
     });
+  }
+
+  /**
+   * Embeds the chunks, then adds to the usage ledger what was sent per owner: requests made
+   * (retries and failed ones too), and tokens and texts once the embedder returned them.
+   */
+  private async embedAndRecord(plans: Plan[], chunks: ChunkRow[], call: CallContext): Promise<number[][]> {
+    const { embedder, usage, logger } = this.deps;
+    const ownerOf = new Map(plans.map((plan) => [plan.row.id, plan.row.userId]));
+    const owners = chunks.map((chunk) => ownerOf.get(chunk.documentId) ?? null);
+    const requests = new Map<string | null, number>();
+    const onRequest = ({ start, count }: { start: number; count: number }) => {
+      for (const owner of new Set(owners.slice(start, start + count))) requests.set(owner, (requests.get(owner) ?? 0) + 1);
+    };
+    let vectors: number[][] | undefined;
+    try {
+      vectors = await embedder.embedDocuments(chunks.map((chunk) => chunk.text), { ...call, onRequest });
+      return vectors;
+    } finally {
+      const entries = new Map<string | null, UsageEntry>();
+      for (const [owner, count] of requests) entries.set(owner, { userId: owner, model: embedder.id, tokens: 0, texts: 0, requests: count });
+      if (vectors) {
+        chunks.forEach((chunk, i) => {
+          const entry = entries.get(owners[i]!)!;
+          entries.set(owners[i]!, { ...entry, tokens: entry.tokens + chunk.tokenCount, texts: entry.texts + 1 });
+        });
+      }
+      // The ledger never fails a run: the vectors are what the run is for.
+      await usage.record([...entries.values()]).catch((error: unknown) => logger.warn("could not record embedding usage", { error }));
+    }
   }
 
   /**

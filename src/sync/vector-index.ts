@@ -20,6 +20,7 @@ import { JobQueue } from "./job-queue.js";
 import { Reconciler, type ReconcileOptions, type ReconcileReport } from "./reconcile.js";
 import { Sweeper } from "./sweeper.js";
 import { SyncEngine } from "./sync-engine.js";
+import { UsageLedger } from "./usage-ledger.js";
 import { isTransient, SyncWorker, type JobRetryPolicy } from "./worker.js";
 
 export interface SyncOptions {
@@ -95,7 +96,8 @@ export async function openVectorIndex(
   const chunker = isChunker(options.chunker) ? options.chunker : new RecursiveChunker(options.chunker);
   const table = new DocumentStateTable(database.prisma, database.schema);
   const queue = new JobQueue(database.prisma, database.schema);
-  const indexer = new Indexer({ table, queue, embedder, store, chunker, namespacing, contentLoader: sync.contentLoader, leaseMs, logger });
+  const usage = new UsageLedger(database.prisma, database.schema);
+  const indexer = new Indexer({ table, queue, usage, embedder, store, chunker, namespacing, contentLoader: sync.contentLoader, leaseMs, logger });
   const deleter = new Deleter({ table, queue, store, namespacing, leaseMs, logger });
   const sweeper = new Sweeper({ prisma: database.prisma, table, store, queue, leaseMs });
   const engine = new SyncEngine({ prisma: database.prisma, indexer, deleter, leaseMs });
