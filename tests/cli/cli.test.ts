@@ -312,8 +312,15 @@ describe("dualstore CLI", () => {
     expect(json<IngestSummary & { enqueued: number }>(ingested)).toMatchObject({ created: dataFiles.length, enqueued: dataFiles.length });
 
     // After the worker stopped, everything is still there: the user, the documents, the jobs done.
-    const status = json<{ sync: { pending: number; done: number } }>(await cliOn(db, ["status", "--json"]));
+    const status = json<{ sync: { pending: number; done: number }; usage: { models: Array<{ texts: number; tokens: number; requests: number; owners: number }> } }>(
+      await cliOn(db, ["status", "--json"]),
+    );
     expect(status.sync).toMatchObject({ pending: 0, done: dataFiles.length });
+    // The usage ledger saw what the worker embedded: one owner, one embedder.
+    expect(status.usage.models).toHaveLength(1);
+    expect(status.usage.models[0]!.owners).toBe(1);
+    expect(status.usage.models[0]!.texts).toBeGreaterThanOrEqual(dataFiles.length);
+    expect(status.usage.models[0]!.tokens).toBeGreaterThan(status.usage.models[0]!.texts);
     const again = json<IngestSummary>(await cliOn(db, ["ingest", DATA, "--user", "ada@example.com", "--enqueue", "--json"]));
     expect(again).toMatchObject({ created: 0, unchanged: dataFiles.length });
     const { hits } = json<{ hits: unknown[] }>(await cliOn(db, ["search", "websocket server broadcast", "--user", "ada@example.com", "--min-score", "0.05", "--json"]));
