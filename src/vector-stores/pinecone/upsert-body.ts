@@ -15,35 +15,15 @@ const MINUS = 45;
 const POINT = 46;
 const EXPONENT = 101;
 const COMMA = 44;
+const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const CLOSE_BRACE = 125;
 
 /** 10^0 … 10^60 as doubles (exact up to 10^22; the others are within one rounding, enough for 9 digits). */
 const POWERS_OF_TEN = Array.from({ length: 61 }, (_, i) => Number(`1e${i}`));
 
-/**
- * Bytes `value` takes as written by `writeFloat32`, at most: from its magnitude, without
- * printing it (up to 9 digits, the point, leading zeros below 1, an exponent outside 1e-3 … 1e9).
- */
-export function float32Bytes(value: number): number {
-  const f = Math.fround(value);
-  if (f === 0) return 1;
-  const a = f < 0 ? -f : f;
-  const sign = f < 0 ? 1 : 0;
-  if (a < 1e-3) return sign + 14;
-  if (a < 1e-2) return sign + 13;
-  if (a < 1e-1) return sign + 12;
-  if (a < 1) return sign + 11;
-  if (a < 1e9) return sign + 10;
-  return sign + 13;
-}
-
-/** Bytes `values` take as a JSON array written by `writeFloat32Array`, at most. */
-export function float32ArrayBytes(values: readonly number[]): number {
-  let bytes = 1 + values.length;
-  for (let i = 0; i < values.length; i++) bytes += float32Bytes(values[i]!);
-  return bytes;
-}
+/** The most bytes `writeFloat32` writes for one value: a sign, 9 digits, a point and an exponent ("e-45"). */
+export const MAX_FLOAT32_BYTES = 15;
 
 /**
  * Writes `value`, rounded to float32, as a JSON number at `offset`; returns the offset after it.
@@ -136,10 +116,42 @@ function scaledBy(a: number, exponent: number): number {
   return shift >= 0 ? a * POWERS_OF_TEN[shift]! : a / POWERS_OF_TEN[-shift]!;
 }
 
-/** Bytes `record` takes in a body written by `upsertBody`, at most. */
+/**
+ * Values encoded by `upsertRecordBytes`, until `upsertBody` writes them: the managed store sizes
+ * every record just before sending it, and the size is the encoding's, so each value is printed
+ * once. Keyed by the values array, taken once (a retry encodes again).
+ */
+const encodedValues = new WeakMap<readonly number[], Buffer>();
+/** Where values are encoded before being copied out at their exact length (grows as needed). */
+let scratch = Buffer.allocUnsafe(0);
+
+/** `[v,v,…]`, each value as `writeFloat32` writes it; refuses a value that is not a finite number. */
+function encodeValues(record: VectorRecord): Buffer {
+  const values = record.values;
+  const bound = 2 + values.length * (MAX_FLOAT32_BYTES + 1);
+  if (scratch.length < bound) scratch = Buffer.allocUnsafe(bound);
+  let pos = 0;
+  scratch[pos++] = OPEN_BRACKET;
+  for (let j = 0; j < values.length; j++) {
+    const value = values[j]!;
+    if (!Number.isFinite(value)) {
+      throw new ValidationError("vector record", [{ path: `${record.id}.values[${j}]`, message: `must be a finite number, got ${String(value)}` }]);
+    }
+    if (j > 0) scratch[pos++] = COMMA;
+    pos = writeFloat32(scratch, pos, value);
+  }
+  scratch[pos++] = CLOSE_BRACKET;
+  const encoded = Buffer.allocUnsafe(pos);
+  scratch.copy(encoded, 0, 0, pos);
+  return encoded;
+}
+
+/** Bytes `record` takes in a body written by `upsertBody`: its values are encoded here, once. */
 export function upsertRecordBytes(record: VectorRecord): number {
+  const values = encodeValues(record);
+  encodedValues.set(record.values, values);
   const metadata = metadataJson(record);
-  return 32 + Buffer.byteLength(JSON.stringify(record.id), "utf8") + float32ArrayBytes(record.values) + (metadata === undefined ? 0 : Buffer.byteLength(metadata, "utf8"));
+  return 32 + Buffer.byteLength(JSON.stringify(record.id), "utf8") + values.length + (metadata === undefined ? 0 : Buffer.byteLength(metadata, "utf8"));
 }
 
 /**
@@ -148,31 +160,24 @@ export function upsertRecordBytes(record: VectorRecord): number {
  * stores none, which reads back as {}). A value that is not a finite number is refused.
  */
 export function upsertBody(records: readonly VectorRecord[], namespace: string): Buffer {
-  const texts = records.map((record) => ({ id: JSON.stringify(record.id), metadata: metadataJson(record) }));
-  const namespaceJson = JSON.stringify(namespace);
-  let bound = 32 + Buffer.byteLength(namespaceJson, "utf8");
-  records.forEach((record, i) => {
-    const { id, metadata } = texts[i]!;
-    bound += 32 + Buffer.byteLength(id, "utf8") + float32ArrayBytes(record.values) + (metadata === undefined ? 0 : Buffer.byteLength(metadata, "utf8"));
+  const parts = records.map((record) => {
+    const values = encodedValues.get(record.values) ?? encodeValues(record);
+    encodedValues.delete(record.values);
+    return { id: JSON.stringify(record.id), values, metadata: metadataJson(record) };
   });
-  const buffer = Buffer.allocUnsafe(bound);
+  const namespaceJson = JSON.stringify(namespace);
+  let bytes = 32 + Buffer.byteLength(namespaceJson, "utf8");
+  for (const { id, values, metadata } of parts) {
+    bytes += 32 + Buffer.byteLength(id, "utf8") + values.length + (metadata === undefined ? 0 : Buffer.byteLength(metadata, "utf8"));
+  }
+  const buffer = Buffer.allocUnsafe(bytes);
   let pos = buffer.write('{"vectors":[', 0, "latin1");
-  records.forEach((record, i) => {
-    const { id, metadata } = texts[i]!;
+  parts.forEach(({ id, values, metadata }, i) => {
     if (i > 0) buffer[pos++] = COMMA;
     pos += buffer.write('{"id":', pos, "latin1");
     pos += buffer.write(id, pos, "utf8");
-    pos += buffer.write(',"values":[', pos, "latin1");
-    const values = record.values;
-    for (let j = 0; j < values.length; j++) {
-      const value = values[j]!;
-      if (!Number.isFinite(value)) {
-        throw new ValidationError("vector record", [{ path: `${record.id}.values[${j}]`, message: `must be a finite number, got ${String(value)}` }]);
-      }
-      if (j > 0) buffer[pos++] = COMMA;
-      pos = writeFloat32(buffer, pos, value);
-    }
-    buffer[pos++] = CLOSE_BRACKET;
+    pos += buffer.write(',"values":', pos, "latin1");
+    pos += values.copy(buffer, pos);
     if (metadata !== undefined) {
       pos += buffer.write(',"metadata":', pos, "latin1");
       pos += buffer.write(metadata, pos, "utf8");
