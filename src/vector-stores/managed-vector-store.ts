@@ -55,7 +55,8 @@ export class ManagedVectorStore {
     if (records.length === 0) return;
     await this.ready();
     const { maxUpsertRecords, maxUpsertBytes } = this.inner.limits;
-    const groups = batches(records, { maxCount: maxUpsertRecords, maxBytes: maxUpsertBytes, size: recordBytes, overhead: 64 });
+    const size = this.inner.upsertRecordBytes?.bind(this.inner) ?? recordBytes;
+    const groups = batches(records, { maxCount: maxUpsertRecords, maxBytes: maxUpsertBytes, size, overhead: 64 });
     await mapConcurrent(groups, this.options.concurrency, (group) => this.call("upsert", (options) => this.inner.upsert(group, namespace, options), call));
   }
 

@@ -72,6 +72,11 @@ export interface VectorStore {
   /** Prepares the store for vectors of this length (creates tables or indexes); refuses a mismatch. */
   init(options: { dimension: number }): Promise<void>;
   upsert(records: readonly VectorRecord[], namespace: string, options?: VectorStoreCallOptions): Promise<void>;
+  /**
+   * Bytes `record` takes in this store's upsert request, at most, for a store that writes its
+   * own request bodies (Pinecone writes values as float32). Default: its size as JSON.
+   */
+  upsertRecordBytes?(record: VectorRecord): number;
   /** Deletes these ids; ids that do not exist are ignored. */
   delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void>;
   /**

@@ -99,8 +99,11 @@ describe("OpenAI embedder against the protocol server", () => {
     await managed(embedder).embedDocuments(Array.from({ length: 300 }, (_, i) => `chunk ${i}: streaming replication ships WAL records to standbys. `.repeat(20)));
     expect(server.requests).toHaveLength(1);
     expect([loads, counted]).toEqual([0, 0]);
+    // Up to 8,192 UTF-8 bytes there cannot be more tokens (each holds a byte at least): long prose chunks are not counted.
+    await managed(embedder).embedDocuments(["long ".repeat(1_638), "é".repeat(4_096)]);
+    expect([loads, counted]).toEqual([0, 0]);
     // A text long enough that it might pass 8,192 tokens is counted, with the tokenizer loaded once.
-    await managed(embedder).embedDocuments(["long ".repeat(1_000), "longer ".repeat(1_000)]);
+    await managed(embedder).embedDocuments(["é".repeat(4_097), "龘".repeat(2_731)]);
     expect(loads).toBe(1);
     expect(counted).toBe(2);
   });

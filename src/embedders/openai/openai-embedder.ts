@@ -210,9 +210,15 @@ function estimateTokens(text: string): number {
   return Math.ceil(ascii / 3) + (text.length - ascii);
 }
 
-/** A token holds at least one UTF-8 byte and a UTF-16 unit at most three: a text this short is within the per-input limit. */
+/**
+ * Whether `text` is within the per-input limit without counting: a token holds at least one
+ * UTF-8 byte (cl100k is a byte-level BPE), so no more bytes than the limit means no more tokens.
+ * A UTF-16 unit is at most three bytes, so short texts need no byte count. (A chunk of 512
+ * approximate tokens of prose runs past 2,730 characters but well within 8,192 bytes: indexing
+ * such text never loads the tokenizer.)
+ */
 function surelyFits(text: string): boolean {
-  return text.length * 3 <= MAX_TOKENS_PER_INPUT;
+  return text.length * 3 <= MAX_TOKENS_PER_INPUT || (text.length <= MAX_TOKENS_PER_INPUT && Buffer.byteLength(text, "utf8") <= MAX_TOKENS_PER_INPUT);
 }
 
 /**

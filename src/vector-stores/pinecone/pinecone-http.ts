@@ -13,6 +13,7 @@ export interface PineconeHttp {
  * fetch. An upsert of dense vectors is a 2 MB string, and the global fetch (undici) encodes it
  * to a new buffer, checks that it is well-formed, copies it into a web stream and then writes
  * it, which cost more CPU than building the body; node:http writes the string as it is.
+ * dualstore's own upsert bodies are bytes already (see upsert-body.ts), sent as they are.
  * Behaves as fetch does where the SDK can tell: a network failure rejects with a TypeError
  * whose `cause` is the socket's error, an abort with the signal's reason, and a response is a
  * Response (read whole, as the SDK reads every one).
@@ -23,8 +24,8 @@ export function pineconeHttp(): PineconeHttp {
     new Promise<Response>((resolve, reject) => {
       const url = new URL(input instanceof Request ? input.url : input);
       const { signal, body } = init;
-      if (body !== undefined && body !== null && typeof body !== "string") {
-        reject(new TypeError("the Pinecone transport sends string bodies only"));
+      if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
+        reject(new TypeError("the Pinecone transport sends string and byte bodies only"));
         return;
       }
       if (signal?.aborted) {
@@ -32,7 +33,7 @@ export function pineconeHttp(): PineconeHttp {
         return;
       }
       const headers: Record<string, string> = Object.fromEntries(new Headers(init.headers));
-      if (body) headers["content-length"] = String(Buffer.byteLength(body));
+      if (body) headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
       const secure = url.protocol === "https:";
       const request = (secure ? httpsRequest : httpRequest)(url, { method: init.method ?? "GET", headers, agent: secure ? agents.https : agents.http });
       let settled = false;
