@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { HealthReport } from "./core/health.js";
 import { probe } from "./core/health.js";
 import { redactingLogger, silentLogger, type Logger } from "./core/logger.js";
@@ -194,13 +195,15 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const indexOperations = (scope: Scope): IndexOperations => ({
     async indexDocument(documentId, indexOptions) {
       const engine = requireIndex().engine;
-      if (scope) await requireOwned(prisma, scope, documentId);
-      return engine.indexDocument(documentId, indexOptions);
+      const key = parseInput(id, documentId, "document id");
+      if (scope) await requireOwned(prisma, scope, key);
+      return engine.indexDocument(key, indexOptions);
     },
     async deleteDocument(documentId, deleteOptions) {
       const engine = requireIndex().engine;
-      if (scope) await requireOwned(prisma, scope, documentId);
-      return engine.deleteDocument(documentId, deleteOptions);
+      const key = parseInput(id, documentId, "document id");
+      if (scope) await requireOwned(prisma, scope, key);
+      return engine.deleteDocument(key, deleteOptions);
     },
     async deleteDocuments(documentIds, deleteOptions) {
       const engine = requireIndex().engine;
@@ -239,18 +242,23 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     sync: {
       enqueue: async (documentIds, kind = "index") => {
         const ids = parseInput(idList, documentIds, "document ids");
-        await asDatabaseError(requireIndex().queue.enqueue(prisma, kind === "delete" ? "DELETE" : "INDEX", ids));
+        // Any other kind once became an index job: a delete request must never turn into an index.
+        const jobKind = parseInput(enqueueKind, kind, "job kind") === "delete" ? "DELETE" : "INDEX";
+        await asDatabaseError(requireIndex().queue.enqueue(prisma, jobKind, ids));
       },
       drain: (drainOptions) => asDatabaseError(requireIndex().worker.drain(drainOptions)),
       runWorker: (workerOptions) => asDatabaseError(requireIndex().worker.run(workerOptions)),
       stats: () => asDatabaseError(requireIndex().queue.stats()),
-      retryDead: (documentIds) => asDatabaseError(requireIndex().queue.revive(documentIds)),
-      prune: (olderThanMs = 86_400_000) => asDatabaseError(requireIndex().queue.prune(olderThanMs)),
+      retryDead: async (documentIds) => {
+        const ids = documentIds === undefined ? undefined : parseInput(idList, documentIds, "document ids");
+        return asDatabaseError(requireIndex().queue.revive(ids));
+      },
+      prune: async (olderThanMs = 86_400_000) => asDatabaseError(requireIndex().queue.prune(parseInput(pruneAge, olderThanMs, "olderThanMs"))),
     },
     reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
     async migrate(migrateOptions) {
       ensureOpen();
-      return runMigrations(migrateOptions);
+      return runMigrations(parseInput(migrateCallOptions, migrateOptions, "migrate options"));
     },
     async health() {
       const db = await probe(database.location, () => prisma.$executeRawUnsafe("SELECT 1"), redact);
@@ -265,6 +273,11 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     close,
   };
 }
+
+const enqueueKind = z.enum(["index", "delete"]);
+/** Finished jobs' age, in ms: 0 (all of them) up to 100 years. */
+const pruneAge = z.number().int().min(0).max(100 * 365 * 86_400_000);
+const migrateCallOptions = z.strictObject({ lockTimeoutMs: z.number().int().min(1).max(3_600_000).optional() }).default({});
 
 /** Outbox calls surface database failures as DatabaseError (other DualstoreErrors pass through). */
 function asDatabaseError<T>(work: Promise<T>): Promise<T> {

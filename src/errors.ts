@@ -36,10 +36,14 @@ export class DualstoreError extends Error {
   }
 }
 
-/** An option is missing, malformed or contradicts another; the message names it. */
+/** An option is missing, malformed, unknown or contradicts another; the message names it. */
 export class ConfigurationError extends DualstoreError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The dotted path of the offending option (e.g. `database.databse`), when one option is at fault. */
+  readonly option: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; option?: string }) {
     super("CONFIGURATION", message, options);
+    this.option = options?.option;
   }
 }
 
