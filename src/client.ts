@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { HealthReport } from "./core/health.js";
 import { probe } from "./core/health.js";
+import { showAs } from "./core/inspect.js";
 import { redactingLogger, silentLogger, type Logger } from "./core/logger.js";
 import { redact } from "./core/redact.js";
 import { openDatabase } from "./db/database.js";
@@ -217,7 +218,15 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     },
   });
 
-  return {
+  // What util.inspect() shows of the instance and its scopes: where the data lives, never a client (they hold secrets).
+  const summary = () => ({
+    driver: database.driver,
+    location: database.location,
+    schema: database.schema,
+    vectorStore: index ? index.store.inner.name : null,
+    embedder: index ? index.embedder.inner.id : null,
+  });
+  const instance: Dualstore<Client> = {
     ...repositoriesFor(null),
     ...indexOperations(null),
     // The client passed in, or dualstore's own, which has every model the type requires.
@@ -228,13 +237,17 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     as(userId) {
       const key = parseInput(id, userId, "user id");
       const scope = { userId: key };
-      return {
-        ...repositoriesFor(scope),
-        ...indexOperations(scope),
-        userId: key,
-        transaction: transactionFor(scope),
-        search: (query, searchOptions = {}) => requireIndex().search(query, { ...searchOptions, userId: key }),
-      };
+      return showAs(
+        {
+          ...repositoriesFor(scope),
+          ...indexOperations(scope),
+          userId: key,
+          transaction: transactionFor(scope),
+          search: (query, searchOptions = {}) => requireIndex().search(query, { ...searchOptions, userId: key }),
+        },
+        "ScopedDualstore",
+        () => ({ userId: key, ...summary() }),
+      );
     },
     transaction: transactionFor(null),
     indexDocuments: (target, indexOptions) => requireIndex().engine.indexDocuments(target, indexOptions),
@@ -272,6 +285,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     },
     close,
   };
+  return showAs(instance, "Dualstore", summary);
 }
 
 const enqueueKind = z.enum(["index", "delete"]);

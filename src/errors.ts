@@ -1,3 +1,5 @@
+import { redact } from "./core/redact.js";
+
 /**
  * Every error dualstore throws extends {@link DualstoreError} and carries a stable `code`,
  * so callers branch on `err.code` (or `instanceof`) rather than on message text. Messages
@@ -30,7 +32,8 @@ export class DualstoreError extends Error {
   readonly code: DualstoreErrorCode;
 
   constructor(code: DualstoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // The last line of defence: whatever a message was built from, a known secret never leaves in it.
+    super(redact(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }

@@ -39,7 +39,8 @@ function checkJsonShape(value: unknown, ctx: z.RefinementCtx): void {
     const { node, depth, path } = pending.pop()!;
     if (typeof node !== "object" || node === null) continue;
     if (depth >= MAX_JSON_DEPTH) {
-      ctx.addIssue({ code: "custom", path, message: `nests deeper than ${MAX_JSON_DEPTH} levels` });
+      // Named at its top-level key: the full path would be as deep as the nesting.
+      ctx.addIssue({ code: "custom", path: path.slice(0, 1), message: `nests deeper than ${MAX_JSON_DEPTH} levels` });
       return;
     }
     for (const key of Object.keys(node)) {

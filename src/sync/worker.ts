@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { z } from "zod";
 import type { Logger } from "../core/logger.js";
-import { redact } from "../core/redact.js";
+import { redactAndClip } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
 import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, LeaseLostError, NotFoundError, ProviderError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
@@ -173,7 +173,7 @@ export class SyncWorker {
         result.retried++;
       } else {
         const dead = !isTransient(error) || job.attempts >= (this.deps.retry.maxAttempts ?? 8);
-        const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
+        const message = redactAndClip(error instanceof Error ? error.message : String(error), 2_000);
         // A server that asked for a longer wait than the call would take (Retry-After) gets it here.
         const retryAfter = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
         const runAt = new Date(Date.now() + Math.max(this.backoff(job.attempts), retryAfter));

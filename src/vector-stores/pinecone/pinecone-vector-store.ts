@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { showAs } from "../../core/inspect.js";
 import type { Index, IndexModel, Pinecone, PineconeRecord } from "@pinecone-database/pinecone";
 import type { Logger } from "../../core/logger.js";
 import { retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
-import { redact, registerSecret } from "../../core/redact.js";
+import { redact, redactAndClip, registerSecret } from "../../core/redact.js";
 import { sleep } from "../../core/retry.js";
 import { AbortedError, ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
@@ -48,6 +49,8 @@ export class PineconeVectorStore implements VectorStore {
     private readonly logger: Logger,
     private readonly http: PineconeHttp,
   ) {
+    // Its client and settings hold the API key: inspect shows what it is, not how it connects.
+    showAs(this, "PineconeVectorStore", () => ({ index: this.settings.index, host: this.settings.host, namespacePrefix: this.settings.namespacePrefix }));
     if (settings.host !== undefined) this.dataPlane = client.index({ host: settings.host });
   }
 
@@ -384,6 +387,6 @@ function serverMessage(body: string): string {
   } catch {
     // Not JSON (a 401 is plain text): the body is the message.
   }
-  return message.trim().slice(0, 500);
+  return redactAndClip(message.trim(), 500);
 }
 
