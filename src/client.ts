@@ -1,5 +1,7 @@
+import { z } from "zod";
 import type { HealthReport } from "./core/health.js";
 import { probe } from "./core/health.js";
+import { showAs } from "./core/inspect.js";
 import { redactingLogger, silentLogger, type Logger } from "./core/logger.js";
 import { redact } from "./core/redact.js";
 import { openDatabase } from "./db/database.js";
@@ -201,13 +203,15 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const indexOperations = (scope: Scope): IndexOperations => ({
     async indexDocument(documentId, indexOptions) {
       const engine = requireIndex().engine;
-      if (scope) await requireOwned(prisma, scope, documentId);
-      return engine.indexDocument(documentId, indexOptions);
+      const key = parseInput(id, documentId, "document id");
+      if (scope) await requireOwned(prisma, scope, key);
+      return engine.indexDocument(key, indexOptions);
     },
     async deleteDocument(documentId, deleteOptions) {
       const engine = requireIndex().engine;
-      if (scope) await requireOwned(prisma, scope, documentId);
-      return engine.deleteDocument(documentId, deleteOptions);
+      const key = parseInput(id, documentId, "document id");
+      if (scope) await requireOwned(prisma, scope, key);
+      return engine.deleteDocument(key, deleteOptions);
     },
     async deleteDocuments(documentIds, deleteOptions) {
       const engine = requireIndex().engine;
@@ -221,7 +225,15 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     },
   });
 
-  return {
+  // What util.inspect() shows of the instance and its scopes: where the data lives, never a client (they hold secrets).
+  const summary = () => ({
+    driver: database.driver,
+    location: database.location,
+    schema: database.schema,
+    vectorStore: index ? index.store.inner.name : null,
+    embedder: index ? index.embedder.inner.id : null,
+  });
+  const instance: Dualstore<Client> = {
     ...repositoriesFor(null),
     ...indexOperations(null),
     // The client passed in, or dualstore's own, which has every model the type requires.
@@ -232,13 +244,17 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     as(userId) {
       const key = parseInput(id, userId, "user id");
       const scope = { userId: key };
-      return {
-        ...repositoriesFor(scope),
-        ...indexOperations(scope),
-        userId: key,
-        transaction: transactionFor(scope),
-        search: (query, searchOptions = {}) => requireIndex().search(query, { ...searchOptions, userId: key }),
-      };
+      return showAs(
+        {
+          ...repositoriesFor(scope),
+          ...indexOperations(scope),
+          userId: key,
+          transaction: transactionFor(scope),
+          search: (query, searchOptions = {}) => requireIndex().search(query, { ...searchOptions, userId: key }),
+        },
+        "ScopedDualstore",
+        () => ({ userId: key, ...summary() }),
+      );
     },
     transaction: transactionFor(null),
     indexDocuments: (target, indexOptions) => requireIndex().engine.indexDocuments(target, indexOptions),
@@ -246,13 +262,18 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     sync: {
       enqueue: async (documentIds, kind = "index") => {
         const ids = parseInput(idList, documentIds, "document ids");
-        await asDatabaseError(requireIndex().queue.enqueue(prisma, kind === "delete" ? "DELETE" : "INDEX", ids));
+        // Any other kind once became an index job: a delete request must never turn into an index.
+        const jobKind = parseInput(enqueueKind, kind, "job kind") === "delete" ? "DELETE" : "INDEX";
+        await asDatabaseError(requireIndex().queue.enqueue(prisma, jobKind, ids));
       },
       drain: (drainOptions) => asDatabaseError(requireIndex().worker.drain(drainOptions)),
       runWorker: (workerOptions) => asDatabaseError(requireIndex().worker.run(workerOptions)),
       stats: () => asDatabaseError(requireIndex().queue.stats()),
-      retryDead: (documentIds) => asDatabaseError(requireIndex().queue.revive(documentIds)),
-      prune: (olderThanMs = 86_400_000) => asDatabaseError(requireIndex().queue.prune(olderThanMs)),
+      retryDead: async (documentIds) => {
+        const ids = documentIds === undefined ? undefined : parseInput(idList, documentIds, "document ids");
+        return asDatabaseError(requireIndex().queue.revive(ids));
+      },
+      prune: async (olderThanMs = 86_400_000) => asDatabaseError(requireIndex().queue.prune(parseInput(pruneAge, olderThanMs, "olderThanMs"))),
     },
     reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
     usage(query) {
@@ -261,7 +282,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     },
     async migrate(migrateOptions) {
       ensureOpen();
-      return runMigrations(migrateOptions);
+      return runMigrations(parseInput(migrateCallOptions, migrateOptions, "migrate options"));
     },
     async health() {
       const db = await probe(database.location, () => prisma.$executeRawUnsafe("SELECT 1"), redact);
@@ -275,7 +296,13 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     },
     close,
   };
+  return showAs(instance, "Dualstore", summary);
 }
+
+const enqueueKind = z.enum(["index", "delete"]);
+/** Finished jobs' age, in ms: 0 (all of them) up to 100 years. */
+const pruneAge = z.number().int().min(0).max(100 * 365 * 86_400_000);
+const migrateCallOptions = z.strictObject({ lockTimeoutMs: z.number().int().min(1).max(3_600_000).optional() }).default({});
 
 /** Outbox calls surface database failures as DatabaseError (other DualstoreErrors pass through). */
 function asDatabaseError<T>(work: Promise<T>): Promise<T> {

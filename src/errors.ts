@@ -1,3 +1,5 @@
+import { redact } from "./core/redact.js";
+
 /**
  * Every error dualstore throws extends {@link DualstoreError} and carries a stable `code`,
  * so callers branch on `err.code` (or `instanceof`) rather than on message text. Messages
@@ -30,16 +32,21 @@ export class DualstoreError extends Error {
   readonly code: DualstoreErrorCode;
 
   constructor(code: DualstoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // The last line of defence: whatever a message was built from, a known secret never leaves in it.
+    super(redact(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
   }
 }
 
-/** An option is missing, malformed or contradicts another; the message names it. */
+/** An option is missing, malformed, unknown or contradicts another; the message names it. */
 export class ConfigurationError extends DualstoreError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The dotted path of the offending option (e.g. `database.databse`), when one option is at fault. */
+  readonly option: string | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; option?: string }) {
     super("CONFIGURATION", message, options);
+    this.option = options?.option;
   }
 }
 

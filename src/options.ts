@@ -41,54 +41,102 @@ export interface DualstoreOptions<Client extends DualstorePrismaClient = Dualsto
   env?: NodeJS.ProcessEnv;
 }
 
-const retryShape = z.object({
+// One schema per options group, each a strict object: an unknown key (a misspelled option) is a
+// ConfigurationError naming it and the nearest known key, never silently ignored. A new option
+// is one line in its group here. Objects the app passes in (clients, loggers, embedders, stores,
+// chunkers) are checked for the methods dualstore calls, not for their shape.
+
+const instance = (what: string, method?: string) =>
+  z.custom<object>(
+    (value) => typeof value === "object" && value !== null && (method === undefined || typeof (value as Record<string, unknown>)[method] === "function"),
+    { message: `must be ${what}` },
+  );
+const callback = z.custom<(...args: never[]) => unknown>((value) => typeof value === "function", { message: "must be a function" });
+
+export const retryPolicyOptions = z.strictObject({
   maxRetries: z.number().int().min(0).max(20).optional(),
-  minDelayMs: z.number().min(0).optional(),
-  maxDelayMs: z.number().min(0).optional(),
-  maxRetryAfterMs: z.number().min(0).optional(),
+  minDelayMs: z.number().min(0).max(3_600_000).optional(),
+  maxDelayMs: z.number().min(0).max(3_600_000).optional(),
+  maxRetryAfterMs: z.number().min(0).max(86_400_000).optional(),
 });
 
-const optionsShape = z.object({
-  database: z
-    .object({
-      url: z.string().min(1).optional(),
-      driver: z.enum(["pglite", "node-postgres", "neon"]).optional(),
-      schema: z.string().min(1).max(63).optional(),
-      poolSize: z.number().int().min(1).max(1_000).optional(),
-      share: z.boolean().optional(),
-      managedBy: z.enum(["dualstore", "app"]).optional(),
-    })
-    .loose()
-    .optional(),
+export const jobRetryOptions = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  baseDelayMs: z.number().min(0).max(86_400_000).optional(),
+  maxDelayMs: z.number().min(0).max(7 * 86_400_000).optional(),
+});
+
+export const neonOptions = z.strictObject({
+  wsProxy: z.union([z.string().min(1), callback]).optional(),
+  useSecureWebSocket: z.boolean().optional(),
+  pipelineConnect: z.union([z.literal("password"), z.literal(false)]).optional(),
+  pipelineTLS: z.boolean().optional(),
+  forceDisablePgSSL: z.boolean().optional(),
+  webSocketConstructor: z.unknown().optional(),
+});
+
+export const databaseOptions = z.strictObject({
+  url: z.string().min(1).optional(),
+  driver: z.enum(["pglite", "node-postgres", "neon"]).optional(),
+  schema: z.string().min(1).max(63).optional(),
+  poolSize: z.number().int().min(1).max(1_000).optional(),
+  share: z.boolean().optional(),
+  prisma: instance("a PrismaClient", "$queryRawUnsafe").optional(),
+  managedBy: z.enum(["dualstore", "app"]).optional(),
+  pglite: instance("an open PGlite instance", "query").optional(),
+  neon: neonOptions.optional(),
+  onQuery: callback.optional(),
+});
+
+export const syncOptions = z.strictObject({
+  onWrite: z.enum(["none", "enqueue", "now"]).optional(),
+  namespacing: z.enum(["single", "per-user"]).optional(),
+  contentLoader: callback.optional(),
+  leaseMs: z.number().int().min(100).max(86_400_000).optional(),
+  embedConcurrency: z.number().int().min(1).max(64).optional(),
+  storeConcurrency: z.number().int().min(1).max(64).optional(),
+  retry: retryPolicyOptions.optional(),
+  jobs: jobRetryOptions.optional(),
+});
+
+export const chunkerSettings = z.strictObject({
+  chunkSize: z.number().int().min(16).max(1_000_000).optional(),
+  overlap: z.number().int().min(0).max(1_000_000).optional(),
+  countTokens: callback.optional(),
+  tokenizerName: z.string().min(1).max(100).optional(),
+});
+
+/** `chunker` is a Chunker object (anything with `chunk()`) or the RecursiveChunker's settings. */
+function checkChunker(chunker: unknown): void {
+  if (typeof chunker === "object" && chunker !== null && typeof (chunker as { chunk?: unknown }).chunk === "function") return;
+  parseConfig(chunkerSettings, chunker, "chunker");
+}
+
+export const transactionOptions = z.strictObject({
+  timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
+  maxWaitMs: z.number().int().min(1).max(86_400_000).optional(),
+});
+
+export const dualstoreOptions = z.strictObject({
+  database: databaseOptions.optional(),
+  // Provider configurations are checked by their providers (create-embedder.ts, create-vector-store.ts),
+  // each against its own strict schema, before anything is opened.
+  embedder: instance("an Embedder or { provider, ... }").optional(),
+  vectorStore: instance("a VectorStore or { provider, ... }").nullable().optional(),
+  chunker: z.unknown().optional(),
+  sync: syncOptions.optional(),
   migrate: z.boolean().optional(),
-  owners: z.enum(["users", "external"]).optional(),
-  transactions: z
-    .object({ timeoutMs: z.number().int().min(1).optional(), maxWaitMs: z.number().int().min(1).optional() })
-    .optional(),
   migrationsDir: z.string().min(1).optional(),
-  sync: z
-    .object({
-      onWrite: z.enum(["none", "enqueue", "now"]).optional(),
-      namespacing: z.enum(["single", "per-user"]).optional(),
-      leaseMs: z.number().int().min(100).optional(),
-      embedConcurrency: z.number().int().min(1).max(64).optional(),
-      storeConcurrency: z.number().int().min(1).max(64).optional(),
-      retry: retryShape.optional(),
-      jobs: z
-        .object({
-          maxAttempts: z.number().int().min(1).max(100).optional(),
-          baseDelayMs: z.number().min(0).optional(),
-          maxDelayMs: z.number().min(0).optional(),
-        })
-        .optional(),
-    })
-    .loose()
-    .optional(),
+  logger: instance("a Logger (debug, info, warn and error methods)", "warn").optional(),
+  transactions: transactionOptions.optional(),
+  owners: z.enum(["users", "external"]).optional(),
+  env: instance("an environment object such as process.env").optional(),
 });
 
 /** Checks the plain-data options at once, naming the first bad option and what it expected. */
 export function checkOptions(options: DualstoreOptions): void {
-  parseConfig(optionsShape, options);
+  parseConfig(dualstoreOptions, options);
+  if (options.chunker !== undefined) checkChunker(options.chunker);
   if (options.database?.managedBy !== "app") return;
   // The app's migrations own the tables: dualstore's would write a second history into them.
   if (options.migrate === true || options.migrationsDir !== undefined) {

@@ -25,6 +25,15 @@ export function redact(text: string): string {
   return out;
 }
 
+/**
+ * A message fit to show, at most `maxLength` characters: secrets are masked first, then the text
+ * is cut. Cutting first could keep the head of a secret whose whole no longer matches.
+ */
+export function redactAndClip(text: string, maxLength: number): string {
+  const masked = redact(text);
+  return masked.length <= maxLength ? masked : `${masked.slice(0, maxLength - 1)}…`;
+}
+
 /** A connection string fit for display: the password, if any, masked. */
 export function redactUrl(url: string): string {
   try {

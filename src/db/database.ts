@@ -1,4 +1,5 @@
 import type { PGlite } from "@electric-sql/pglite";
+import { showAs } from "../core/inspect.js";
 import type { Logger } from "../core/logger.js";
 import { ConfigurationError } from "../errors.js";
 import {
@@ -144,7 +145,8 @@ export async function openDatabase(options: DatabaseOptions, context: OpenContex
 async function connect(plan: ConnectionPlan, options: DatabaseOptions, context: OpenContext): Promise<Database> {
   const connection = await openDriver(plan, options, context);
   const adapter = options.onQuery ? instrumentAdapter(connection.adapter, options.onQuery) : connection.adapter;
-  const prisma = new PrismaClient({ adapter });
+  // The adapter inside holds the driver and its connection string: inspect shows where, not how.
+  const prisma = showAs(new PrismaClient({ adapter }), "PrismaClient", () => ({ driver: connection.driver, location: connection.location }));
   return {
     prisma,
     driver: connection.driver,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../core/logger.js";
+import { redactAndClip } from "../core/redact.js";
 import { DualstoreError, MigrationError } from "../errors.js";
 import { quoteIdentifier } from "./driver.js";
 import { checksumMatches, migrationChecksum, type MigrationSource } from "./migrations.js";
@@ -116,7 +117,7 @@ function refuseFailedMigrations(rows: MigrationRow[]): void {
   throw new MigrationError(
     "MIGRATION_PREVIOUSLY_FAILED",
     `Migration ${first.migration_name} was started but never finished` +
-      (first.logs ? ` (${first.logs.trim().slice(0, 500)})` : "") +
+      (first.logs ? ` (${redactAndClip(first.logs.trim(), 500)})` : "") +
       ". Repair the database, then mark it with `prisma migrate resolve --applied` or `--rolled-back`.",
     { migration: first.migration_name },
   );
@@ -196,5 +197,5 @@ function errorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // Prisma prefixes raw-query errors with its invocation context; the database's own words suffice.
   const database = /Message: `([\s\S]*?)`/.exec(message)?.[1] ?? /message: "([^"]*)"/.exec(message)?.[1];
-  return (database ?? message).trim().slice(0, 1_000);
+  return redactAndClip((database ?? message).trim(), 1_000);
 }

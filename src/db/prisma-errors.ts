@@ -1,5 +1,4 @@
 import { ConflictError, DatabaseError, DualstoreError, NotFoundError } from "../errors.js";
-import { Prisma } from "./prisma.js";
 
 interface AdapterCause {
   kind?: string;
@@ -23,7 +22,7 @@ export interface ErrorContext {
 export function fromPrismaError(error: unknown, context: ErrorContext): DualstoreError {
   const { entity, id } = context;
   if (error instanceof DualstoreError) return error;
-  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+  if (isKnownRequestError(error)) {
     const cause = (error.meta?.driverAdapterError as { cause?: AdapterCause } | undefined)?.cause;
     switch (error.code) {
       case "P2002":
@@ -41,6 +40,18 @@ export function fromPrismaError(error: unknown, context: ErrorContext): Dualstor
   }
   const message = error instanceof Error ? lastLine(error.message) : String(error);
   return new DatabaseError(`${entity}: ${message}`, { cause: error });
+}
+
+/**
+ * Prisma's "known request error", recognised by its name and code rather than by class: an app
+ * may pass its own PrismaClient (`database.prisma`), whose error classes are not dualstore's.
+ */
+function isKnownRequestError(error: unknown): error is { code: string; meta?: Record<string, unknown>; message: string } {
+  return (
+    error instanceof Error &&
+    error.name === "PrismaClientKnownRequestError" &&
+    typeof (error as { code?: unknown }).code === "string"
+  );
 }
 
 function uniqueFields(cause: AdapterCause | undefined): string[] {

@@ -1,5 +1,7 @@
+import { z } from "zod";
 import type { Logger } from "../core/logger.js";
 import { ConfigurationError } from "../errors.js";
+import { parseConfig } from "../internal/validate.js";
 import { resolveCohereConfig, type CohereEmbedderConfig } from "./cohere/cohere-config.js";
 import type { Embedder } from "./embedder.js";
 import { LocalEmbedder, type LocalEmbedderOptions } from "./local/local-embedder.js";
@@ -16,6 +18,9 @@ export interface EmbedderContext {
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
 }
+
+// The local embedder's options as a strict object (OpenAI's and Cohere's live in their config files).
+const localOptions = z.strictObject({ provider: z.literal("local"), dimension: z.number().int().min(8).max(16_384).optional() });
 
 function isEmbedder(value: unknown): value is Embedder {
   return typeof value === "object" && value !== null && typeof (value as Embedder).embedDocuments === "function";
@@ -34,6 +39,7 @@ export function checkEmbedderConfig(config: EmbedderConfig | undefined, env: Nod
   }
   switch (config.provider) {
     case "local":
+      parseConfig(localOptions, config, "embedder");
       return;
     case "openai": {
       const { provider: _provider, ...options } = config;

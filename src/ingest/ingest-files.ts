@@ -3,7 +3,7 @@ import type { Dualstore } from "../client.js";
 import { redact } from "../core/redact.js";
 import { ConfigurationError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
-import { id, tags as tagList } from "../repository/fields.js";
+import { abortSignal, callback, id, tags as tagList, text } from "../repository/fields.js";
 import { scanInputs } from "./file-scan.js";
 import { pruneMissingFiles } from "./prune.js";
 import { storeBatch } from "./store-files.js";
@@ -99,7 +99,10 @@ export interface IngestResult {
 
 const MAX_ISSUES = 100;
 
-const optionsShape = z.object({
+/** Files, directories or glob patterns. */
+const inputPaths = z.array(text({ min: 1, max: 4_096 })).max(10_000);
+
+const optionsShape = z.strictObject({
   userId: id.nullish(),
   tags: tagList.optional(),
   batchSize: z.number().int().min(1).max(1_000).default(32),
@@ -107,6 +110,8 @@ const optionsShape = z.object({
   prune: z.boolean().default(false),
   maxFileBytes: z.number().int().min(1).default(10_000_000),
   cwd: z.string().min(1).optional(),
+  signal: abortSignal.optional(),
+  onProgress: callback.optional(),
 });
 
 /**
@@ -121,7 +126,8 @@ const optionsShape = z.object({
  * current, including documents stored but not yet indexed.
  */
 export async function ingestFiles(ds: Dualstore, inputs: readonly string[], options: IngestOptions = {}): Promise<IngestResult> {
-  const settings = parseInput(optionsShape, pickData(options), "ingest options");
+  const paths = parseInput(inputPaths, inputs, "ingest inputs");
+  const settings = parseInput(optionsShape, options, "ingest options");
   // Checked before any work: finding out after storing every file would waste the run.
   if (!ds.vectorStore) throw new ConfigurationError("ingestFiles: this instance has no vector index (created with vectorStore: null)");
   const { signal, onProgress } = options;
@@ -157,7 +163,7 @@ export async function ingestFiles(ds: Dualstore, inputs: readonly string[], opti
   const result = (interrupted: boolean): IngestResult => ({ ...summary, elapsedMs: elapsed(), interrupted, issues });
 
   const scanStarted = performance.now();
-  const scan = await scanInputs(inputs, settings.cwd ?? process.cwd(), (found) => {
+  const scan = await scanInputs(paths, settings.cwd ?? process.cwd(), (found) => {
     if (found % 500 === 0) report("scan", scanStarted, found, found);
   });
   summary.files = scan.files.length;
@@ -252,11 +258,6 @@ export async function ingestFiles(ds: Dualstore, inputs: readonly string[], opti
 async function stopRequested(signal: AbortSignal | undefined): Promise<boolean> {
   await new Promise((resolve) => setImmediate(resolve));
   return signal?.aborted === true;
-}
-
-function pickData(options: IngestOptions) {
-  const { signal: _signal, onProgress: _onProgress, ...data } = options;
-  return data;
 }
 
 function sum(values: readonly number[]): number {

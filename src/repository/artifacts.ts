@@ -4,7 +4,7 @@ import { Prisma, type Artifact } from "../db/prisma.js";
 import { NotFoundError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { missingOwner } from "./chats.js";
-import { id, jsonValue, text } from "./fields.js";
+import { id, jsonObject, text } from "./fields.js";
 import { ensureOwners } from "./owners.js";
 import { afterCursor, pageInput, toPage, type Page } from "./pagination.js";
 import { listOwner, ownerForWrite, type DatabaseClient, type RepositoryContext, type Scope } from "./scope.js";
@@ -25,9 +25,10 @@ const artifactFields = {
   type: z.enum(artifactTypes),
   title: text({ max: 500 }).nullish(),
   language: text({ min: 1, max: 50 }).nullish(),
-  metadata: z.record(text({ max: 200 }), jsonValue).nullish(),
+  metadata: jsonObject.nullish(),
   messageId: id.nullish(),
-  blobSize: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullish(),
+  /** Bytes; the column is a 32-bit integer (blobs up to 2 GiB - 1). */
+  blobSize: z.number().int().min(0).max(2_147_483_647).nullish(),
 };
 
 const createArtifactInput = z

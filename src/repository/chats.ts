@@ -31,6 +31,10 @@ const messageInput = z.strictObject({
   latencyMs: z.number().int().min(0).max(86_400_000).nullish(),
 });
 
+const getChatOptions = z
+  .strictObject({ withMessages: z.boolean().default(false), messageLimit: z.number().int().min(1).max(10_000).default(1_000) })
+  .default({ withMessages: false, messageLimit: 1_000 });
+
 const appendManyInput = z.array(messageInput).min(1).max(1_000);
 const listMessagesInput = z.strictObject({ ...pageInput, limit: pageInput.limit.unwrap().max(500).default(50) });
 
@@ -64,10 +68,10 @@ export class ChatsRepository {
   async get(chatId: string, options: { withMessages: true; messageLimit?: number }): Promise<ChatWithMessages>;
   async get(chatId: string, options?: { withMessages?: boolean; messageLimit?: number }): Promise<Chat | ChatWithMessages> {
     const key = parseInput(id, chatId, "chat id");
-    const take = parseInput(z.number().int().min(1).max(10_000).default(1_000), options?.messageLimit, "messageLimit");
+    const { withMessages, messageLimit: take } = parseInput(getChatOptions, options, "chat options");
     const chat = await this.ctx.client.chat.findFirst({
       where: { id: key, ...ownedBy(this.ctx.scope) },
-      ...(options?.withMessages ? { include: { messages: { orderBy: [{ createdAt: "asc" }, { id: "asc" }], take } } } : {}),
+      ...(withMessages ? { include: { messages: { orderBy: [{ createdAt: "asc" }, { id: "asc" }], take } } } : {}),
     });
     if (!chat) throw new NotFoundError("Chat", key);
     return chat;
@@ -124,6 +128,8 @@ export class MessagesRepository {
 
   /** Appends one message and touches the chat's updatedAt. */
   async append(chatId: string, input: AppendMessageInput): Promise<Message> {
+    // Checked alone first, so a bad field is named `role`, not `0.role`.
+    parseInput(messageInput, input, "message");
     const [message] = await this.appendMany(chatId, [input]);
     return message!;
   }

@@ -4,7 +4,7 @@ import { fromPrismaError } from "../db/prisma-errors.js";
 import { IndexStatus, Prisma, type Document } from "../db/prisma.js";
 import { NotFoundError, PermissionError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
-import { dateInput, id, jsonValue, tags, text } from "./fields.js";
+import { dateInput, id, jsonObject, tags, text } from "./fields.js";
 import type { DocumentSync, SyncMode } from "./hooks.js";
 import { afterCursor, pageInput, toPage, type Page } from "./pagination.js";
 import { ownerForWrite, type RepositoryContext, type Scope } from "./scope.js";
@@ -18,7 +18,7 @@ export type DocumentSource = (typeof documentSources)[number];
 /** Largest content accepted inline, in UTF-16 code units (about 50 MB of ASCII). */
 export const MAX_CONTENT_LENGTH = 50_000_000;
 
-const metadataObject = z.record(text({ max: 200 }), jsonValue);
+const metadataObject = jsonObject;
 
 const createDocumentInput = z.strictObject({
   /** Owner; `null` (or absent, unscoped) makes a public document every user can search. */

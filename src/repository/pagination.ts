@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../errors.js";
+import { id, storableDate } from "./fields.js";
 
 /** One page of a list, and the cursor for the next (null on the last page). */
 export interface Page<T> {
@@ -24,11 +25,18 @@ function encodeCursor(position: CursorPosition): string {
   return Buffer.from(JSON.stringify([position.at.getTime(), position.id])).toString("base64url");
 }
 
+/**
+ * The position a cursor encodes. A cursor travels through clients, so it is checked as input:
+ * anything but what encodeCursor made (a storable instant and a valid id) names `cursor`.
+ */
 export function decodeCursor(cursor: string): CursorPosition {
   try {
-    const [ms, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (typeof ms === "number" && Number.isFinite(ms) && typeof id === "string" && id.length > 0) {
-      return { at: new Date(ms), id };
+    const position: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(position) && position.length === 2) {
+      const [ms, key] = position as unknown[];
+      if (typeof ms === "number" && Number.isInteger(ms) && storableDate(new Date(ms)) && id.safeParse(key).success) {
+        return { at: new Date(ms), id: key as string };
+      }
     }
   } catch {
     // fall through to the typed error

@@ -27,6 +27,9 @@ const searchOptions = z.strictObject({
   signal: z.instanceof(AbortSignal).optional(),
 });
 
+/** Blank queries fail here, not at the embedder (which refuses empty text as a provider error). */
+const searchQuery = text({ max: 10_000 }).refine((value) => value.trim() !== "", { message: "must contain a non-blank character" });
+
 export type SearchOptions = z.input<typeof searchOptions>;
 
 export interface SearchHit {
@@ -50,7 +53,7 @@ export interface SearchDeps {
  * under `minScore`, and hydrate the rest from PostgreSQL in one query, keeping the store's rank.
  */
 export async function search(deps: SearchDeps, query: string, options: SearchOptions): Promise<SearchHit[]> {
-  const q = parseInput(text({ min: 1, max: 10_000 }), query, "search query");
+  const q = parseInput(searchQuery, query, "search query");
   const opts = parseInput(searchOptions, options, "search options");
   const settings =
     opts.userId !== null && (opts.topK === undefined || opts.minScore === undefined)

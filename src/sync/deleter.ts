@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
-import { redact } from "../core/redact.js";
+import { redactAndClip } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
 import { BusyError, NotFoundError } from "../errors.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
@@ -68,7 +68,7 @@ export class Deleter {
       await this.deleteVectors(held, lease.call);
     } catch (caught) {
       const error: unknown = lease.lost ?? caught;
-      const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
+      const message = redactAndClip(error instanceof Error ? error.message : String(error), 2_000);
       this.deps.logger.error("could not delete documents' vectors; they stay hidden and marked DELETING", { documents: heldIds, error });
       await table.failDelete(heldIds, token, message);
       throw error;

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Chunker } from "../chunking/chunker.js";
 import type { CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
-import { redact } from "../core/redact.js";
+import { redactAndClip } from "../core/redact.js";
 import type { Document } from "../db/prisma.js";
 import type { ManagedEmbedder } from "../embedders/managed-embedder.js";
 import { AbortedError, DualstoreError, IndexingError, LeaseLostError, ProviderError } from "../errors.js";
@@ -404,7 +404,7 @@ export class Indexer {
   private async failOne(row: ClaimedRow, lease: RunLease, error: unknown): Promise<IndexOutcome> {
     const failure =
       error instanceof DualstoreError ? error : new IndexingError(row.id, error instanceof Error ? error.message : String(error), { cause: error });
-    const message = redact(failure.message).slice(0, 2_000);
+    const message = redactAndClip(failure.message, 2_000);
     this.deps.logger.error("indexing failed", { documentId: row.id, error: failure });
     // Fenced: a document another run took over keeps that run's state.
     await this.deps.table.fail([row.id], lease.token, message);

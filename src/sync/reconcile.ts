@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { parseInput } from "../internal/validate.js";
+import { abortSignal } from "../repository/fields.js";
 import { qualifiedName } from "../db/driver.js";
 import type { PrismaClient } from "../db/prisma.js";
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
@@ -20,12 +23,20 @@ export interface ReconcileOptions {
    * per page of vectors (Pinecone: per 100). Default true.
    */
   compareMetadata?: boolean;
-  /** Ids read per page on each side. Default 1,000. */
+  /** Ids read per page on each side, 1..10,000. Default 1,000. */
   pageSize?: number;
   /** Examples kept per finding in the report. Default 20. */
   sampleSize?: number;
   signal?: AbortSignal;
 }
+
+const reconcileOptions = z.strictObject({
+  fix: z.boolean().optional(),
+  compareMetadata: z.boolean().optional(),
+  pageSize: z.number().int().min(1).max(10_000).optional(),
+  sampleSize: z.number().int().min(0).max(10_000).optional(),
+  signal: abortSignal.optional(),
+});
 
 export interface ReconcileReport {
   readonly namespaces: string[];
@@ -67,6 +78,8 @@ export class Reconciler {
   }
 
   async run(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    // A pageSize of NaN or 0 once read no ids and, with fix, "repaired" every row to no vectors.
+    options = parseInput(reconcileOptions, options, "reconcile options");
     const pageSize = options.pageSize ?? 1_000;
     const sampleSize = options.sampleSize ?? 20;
     const compareMetadata = options.compareMetadata ?? true;

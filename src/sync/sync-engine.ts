@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { sleep, throwIfAborted } from "../core/retry.js";
-import type { IndexStatus, PrismaClient, Prisma } from "../db/prisma.js";
+import type { PrismaClient, Prisma } from "../db/prisma.js";
 import { BusyError, NotFoundError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
-import { id, idList } from "../repository/fields.js";
+import { IndexStatus } from "../db/prisma.js";
+import { abortSignal, callback, id, idList, text } from "../repository/fields.js";
 import type { Deleter } from "./deleter.js";
 import type { IndexOutcome, Indexer } from "./indexer.js";
 
@@ -35,7 +36,7 @@ export interface IndexDocumentsOptions {
 /** Which documents `indexDocuments()` goes through, when not given ids. */
 export interface IndexDocumentsFilter {
   userId?: string | null;
-  status?: IndexStatus | IndexStatus[];
+  status?: IndexStatus | readonly IndexStatus[];
   tags?: string[];
 }
 
@@ -56,6 +57,7 @@ export class SyncEngine {
    */
   async indexDocument(documentId: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<IndexOutcome> {
     const key = parseInput(id, documentId, "document id");
+    options = parseInput(indexDocumentOptions, options, "indexDocument options") ?? {};
     const deadline = Date.now() + this.deps.leaseMs + 1_000;
     for (let pause = 25; ; pause = Math.min(pause * 2, 1_000)) {
       const [outcome] = await this.deps.indexer.run([key], options);
@@ -69,11 +71,11 @@ export class SyncEngine {
 
   /** Indexes many documents in batches, reporting progress; failures are recorded per document, not thrown. */
   async indexDocuments(target: readonly string[] | IndexDocumentsFilter, options: IndexDocumentsOptions = {}): Promise<IndexDocumentsResult> {
-    const batchSize = parseInput(idBatch, options.batchSize, "batchSize");
+    const { batchSize } = parseInput(indexDocumentsOptions, options, "indexDocuments options");
     const started = performance.now();
     const outcomes: IndexOutcome[] = [];
     const ids = Array.isArray(target) ? [...new Set(parseInput(idList, target, "document ids"))] : undefined;
-    const where = ids ? undefined : toWhere(target as IndexDocumentsFilter);
+    const where = ids ? undefined : toWhere(parseInput(indexDocumentsFilter, target, "indexDocuments filter"));
     const total = ids?.length ?? (await this.deps.prisma.document.count({ where }));
     const progress = { total, done: 0, indexed: 0, unchanged: 0, failed: 0, skipped: 0, chunks: 0, embedded: 0, elapsedMs: 0 };
     for await (const batch of ids ? chunksOf(ids, batchSize) : this.pagesOf(where!, batchSize)) {
@@ -99,12 +101,14 @@ export class SyncEngine {
   }
 
   deleteDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    return this.deps.deleter.delete(parseInput(id, documentId, "document id"), options);
+    const key = parseInput(id, documentId, "document id");
+    return this.deps.deleter.delete(key, parseInput(deleteOptions, options, "deleteDocument options") ?? {});
   }
 
   /** Deletes many documents in one pass (see Deleter.deleteMany); unknown ids come back as `missing`. */
   deleteDocuments(documentIds: readonly string[], options: { signal?: AbortSignal } = {}): Promise<{ deleted: string[]; missing: string[] }> {
     const ids = parseInput(idList, documentIds, "document ids");
+    options = parseInput(deleteOptions, options, "deleteDocuments options") ?? {};
     return ids.length === 0 ? Promise.resolve({ deleted: [], missing: [] }) : this.deps.deleter.deleteMany(ids, options);
   }
 
@@ -125,7 +129,22 @@ export class SyncEngine {
   }
 }
 
-const idBatch = z.number().int().min(1).max(1_000).default(32);
+const indexDocumentOptions = z.strictObject({ force: z.boolean().optional(), signal: abortSignal.optional() }).optional();
+const deleteOptions = z.strictObject({ signal: abortSignal.optional() }).optional();
+const indexDocumentsOptions = z
+  .strictObject({
+    batchSize: z.number().int().min(1).max(1_000).default(32),
+    onProgress: callback.optional(),
+    force: z.boolean().optional(),
+    signal: abortSignal.optional(),
+  })
+  .default({ batchSize: 32 });
+/** Checked before Prisma sees it: a bad status or a non-string tag is the caller's error, named. */
+const indexDocumentsFilter = z.strictObject({
+  userId: id.nullable().optional(),
+  status: z.union([z.enum(IndexStatus), z.array(z.enum(IndexStatus)).min(1)]).optional(),
+  tags: z.array(text({ min: 1, max: 100 })).max(50).optional(),
+});
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -135,7 +154,7 @@ function* chunksOf<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-function toWhere(filter: IndexDocumentsFilter): Prisma.DocumentWhereInput {
+function toWhere(filter: z.output<typeof indexDocumentsFilter>): Prisma.DocumentWhereInput {
   const statuses = filter.status === undefined ? undefined : Array.isArray(filter.status) ? filter.status : [filter.status];
   return {
     AND: [

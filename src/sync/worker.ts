@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { z } from "zod";
 import type { Logger } from "../core/logger.js";
-import { redact } from "../core/redact.js";
+import { redactAndClip } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
 import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, LeaseLostError, NotFoundError, ProviderError } from "../errors.js";
+import { parseInput } from "../internal/validate.js";
+import { abortSignal } from "../repository/fields.js";
 import type { Deleter } from "./deleter.js";
 import type { Indexer, IndexOutcome } from "./indexer.js";
 import type { JobQueue, LeasedJob } from "./job-queue.js";
@@ -46,6 +49,21 @@ export interface DrainOptions {
   signal?: AbortSignal;
 }
 
+const drainOptions = z.strictObject({
+  batchSize: z.number().int().min(1).max(1_000).optional(),
+  waitForRetries: z.boolean().optional(),
+  timeoutMs: z.number().int().min(0).max(86_400_000).optional(),
+  signal: abortSignal.optional(),
+});
+
+const workerOptions = z.strictObject({
+  concurrency: z.number().int().min(1).max(64).optional(),
+  batchSize: z.number().int().min(1).max(1_000).optional(),
+  pollMs: z.number().int().min(1).max(3_600_000).optional(),
+  signal: abortSignal.optional(),
+  maintainEveryMs: z.number().int().min(1).max(7 * 86_400_000).optional(),
+});
+
 export interface DrainResult {
   /** Jobs leased and run (a job retried three times counts three times). */
   readonly processed: number;
@@ -80,6 +98,7 @@ export class SyncWorker {
 
   /** Runs every job that is due, batch after batch, until none is left (and, optionally, waits out retries). */
   async drain(options: DrainOptions = {}): Promise<DrainResult> {
+    options = parseInput(drainOptions, options, "drain options");
     const total = { processed: 0, done: 0, retried: 0, dead: 0 };
     const started = Date.now();
     const budgetEnd = options.budgetMs === undefined ? Infinity : started + options.budgetMs;
@@ -106,6 +125,7 @@ export class SyncWorker {
 
   /** Runs jobs until `signal` aborts; idles `pollMs` when the queue is empty. Resolves once stopped. */
   async run(options: WorkerOptions = {}): Promise<DrainResult> {
+    options = parseInput(workerOptions, options, "worker options");
     const total = { processed: 0, done: 0, retried: 0, dead: 0 };
     const maintainEveryMs = options.maintainEveryMs ?? 600_000;
     let nextUpkeep = Date.now() + maintainEveryMs;
@@ -167,7 +187,7 @@ export class SyncWorker {
         result.retried++;
       } else {
         const dead = !isTransient(error) || job.attempts >= (this.deps.retry.maxAttempts ?? 8);
-        const message = redact(error instanceof Error ? error.message : String(error)).slice(0, 2_000);
+        const message = redactAndClip(error instanceof Error ? error.message : String(error), 2_000);
         // A server that asked for a longer wait than the call would take (Retry-After) gets it here.
         const retryAfter = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
         const runAt = new Date(Date.now() + Math.max(this.backoff(job.attempts), retryAfter));

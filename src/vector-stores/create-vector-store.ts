@@ -1,7 +1,9 @@
+import { z } from "zod";
 import type { Logger } from "../core/logger.js";
 import type { Database } from "../db/database.js";
 import { fromPrismaError } from "../db/prisma-errors.js";
 import { ConfigurationError } from "../errors.js";
+import { parseConfig } from "../internal/validate.js";
 import { checkLanceDbConfig, type LanceDbVectorStoreConfig } from "./lancedb/lancedb-config.js";
 import { MemoryVectorStore } from "./memory/memory-vector-store.js";
 import { PgVectorStore, type PgVectorStoreOptions } from "./pgvector/pgvector-vector-store.js";
@@ -21,6 +23,22 @@ export interface VectorStoreContext {
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
 }
+
+// The built-in stores' options as strict objects: a misspelled option is named, never ignored.
+// (Pinecone's own schema lives in pinecone-config.ts, with its environment fallbacks.)
+const memoryOptions = z.strictObject({ provider: z.literal("memory") });
+const pgvectorOptions = z.strictObject({
+  provider: z.literal("pgvector"),
+  schema: z.string().min(1).max(63).optional(),
+  table: z.string().min(1).max(63).optional(),
+  efSearch: z.number().int().min(1).max(1_000).optional(),
+});
+const lanceDbOptions = z.strictObject({
+  uri: z.string(),
+  table: z.string().optional(),
+  apiKey: z.string().optional(),
+  region: z.string().min(1).optional(),
+});
 
 function isVectorStore(value: unknown): value is VectorStore {
   return typeof value === "object" && value !== null && typeof (value as VectorStore).upsert === "function";
@@ -44,11 +62,15 @@ export function checkVectorStoreConfig(config: VectorStoreConfig | undefined, en
     }
     case "lancedb": {
       const { provider: _provider, ...options } = config;
+      parseConfig(lanceDbOptions, options, "vectorStore");
       checkLanceDbConfig(options, env);
       return;
     }
     case "memory":
+      parseConfig(memoryOptions, config, "vectorStore");
+      return;
     case "pgvector":
+      parseConfig(pgvectorOptions, config, "vectorStore");
       return;
     default:
       throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);

@@ -378,7 +378,7 @@ describe("embedder configuration", () => {
   });
 
   it("rejects a misspelt option and never echoes a key it could not use", async () => {
-    await expect(createOpenAIEmbedder({ apiKey: "sk-config-test-0123456789", dimension: 256 } as never, context)).rejects.toThrow(/^embedder: Unrecognized key: "dimension"/);
+    await expect(createOpenAIEmbedder({ apiKey: "sk-config-test-0123456789", dimension: 256 } as never, context)).rejects.toThrow(/^embedder\.dimension: unknown option 'dimension' \(did you mean 'dimensions'\?\)/);
     const error = await rejectsWith(createCohereEmbedder({ apiKey: 12_345_678 as never }, context), ConfigurationError);
     expect(error.message).toMatch(/^embedder\.apiKey: /);
     expect(error.message).not.toContain("12345678");

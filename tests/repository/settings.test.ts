@@ -39,7 +39,7 @@ describeEachDatabase("settings", (target) => {
     [{ language: "Spanish" }, ["language"]],
     [{ defaultModel: "" }, ["defaultModel"]],
     [{ ragEnabled: "yes" }, ["ragEnabled"]],
-    [{ temperature: 3, ragMinScore: -1, colour: "red" }, ["", "ragMinScore", "temperature"]],
+    [{ temperature: 3, ragMinScore: -1, colour: "red" }, ["colour", "ragMinScore", "temperature"]],
   ])("rejects %j naming %j and writes nothing", async (patch, fields) => {
     const error = await rejectsWith(ds.settings.update(user.id, patch as never), ValidationError);
     expect(error.fields.sort()).toEqual(fields);

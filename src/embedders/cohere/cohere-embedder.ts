@@ -1,4 +1,5 @@
 import type * as CohereSdk from "cohere-ai";
+import { showAs } from "../../core/inspect.js";
 import { chainMessage, isTransientStatus, retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
 import { redact, registerSecret } from "../../core/redact.js";
 import { AbortedError, ProviderError, ValidationError, type DualstoreError } from "../../errors.js";
@@ -33,6 +34,8 @@ export class CohereEmbedder implements Embedder {
     private readonly sdk: CohereModule,
     private readonly config: ResolvedCohereConfig,
   ) {
+    // Its client and settings hold the API key: inspect shows what it is, not how it connects.
+    showAs(this, "CohereEmbedder", () => ({ id: this.id, dimension: this.dimension }));
     this.dimension = config.dimension;
     this.id = `${PROVIDER}:${config.model}:${config.dimension}`;
     this.client = new sdk.CohereClientV2({

@@ -1,4 +1,5 @@
 import type * as Cl100kBase from "gpt-tokenizer/encoding/cl100k_base";
+import { showAs } from "../../core/inspect.js";
 import type * as OpenAISdk from "openai";
 import type { TokenCounter } from "../../chunking/chunker.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
@@ -63,6 +64,8 @@ export class OpenAIEmbedder implements Embedder {
     private readonly config: ResolvedOpenAIConfig,
     private readonly logger: Logger = silentLogger,
   ) {
+    // Its client and settings hold the API key: inspect shows what it is, not how it connects.
+    showAs(this, "OpenAIEmbedder", () => ({ id: this.id, dimension: this.dimension }));
     this.dimension = config.dimension;
     this.id = `${PROVIDER}:${config.model}:${config.dimension}`;
     const forward = (level: "warn" | "error") => (message: string, ...details: unknown[]) =>

@@ -1,5 +1,8 @@
 import { abortable } from "../../core/call-context.js";
+import { showAs } from "../../core/inspect.js";
 import type { Logger } from "../../core/logger.js";
+import { sanitizedError } from "../../core/provider-errors.js";
+import { redactAndClip, redactUrl } from "../../core/redact.js";
 import { throwIfAborted } from "../../core/retry.js";
 import { ClosedError, ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
@@ -119,7 +122,10 @@ export class LanceDbVectorStore implements VectorStore {
     private readonly lancedb: LanceDbModule,
     private readonly settings: LanceDbVectorStoreSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // Its client and settings hold the API key: inspect shows what it is, not how it connects.
+    showAs(this, "LanceDbVectorStore", () => ({ uri: redactUrl(this.settings.uri), table: this.settings.table }));
+  }
 
   /** Opens the table, creating it when missing; refuses a table (or an earlier init) of another dimension. */
   async init({ dimension }: { dimension: number }): Promise<void> {
@@ -301,10 +307,10 @@ export class LanceDbVectorStore implements VectorStore {
     } catch (error) {
       if (error instanceof DualstoreError) throw error;
       const text = errorText(error);
-      throw new ProviderError("lancedb", conciseMessage(text), {
+      throw new ProviderError("lancedb", redactAndClip(conciseMessage(text), 500), {
         retryable: TRANSIENT.test(text),
         requestId: /request_id=([\w-]+)/.exec(text)?.[1],
-        cause: error,
+        cause: sanitizedError(error),
       });
     }
   }
@@ -379,6 +385,5 @@ function conciseMessage(text: string): string {
   return text
     .split("\n")[0]!
     .replace(/,?\s*\/\S+\.rs:\d+:\d+/g, "")
-    .trim()
-    .slice(0, 500);
+    .trim();
 }

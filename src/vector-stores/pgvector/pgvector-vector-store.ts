@@ -1,4 +1,5 @@
 import { abortable } from "../../core/call-context.js";
+import { showAs } from "../../core/inspect.js";
 import { throwIfAborted } from "../../core/retry.js";
 import type { DatabaseDriverName } from "../../db/driver.js";
 import { quoteIdentifier } from "../../db/driver.js";
@@ -44,7 +45,10 @@ export class PgVectorStore implements VectorStore {
   constructor(
     private readonly connection: Connection,
     private readonly options: PgVectorStoreOptions = {},
-  ) {}
+  ) {
+    // Its client and settings hold the API key: inspect shows what it is, not how it connects.
+    showAs(this, "PgVectorStore", () => ({ table: this.table, dimension: this.dimension }));
+  }
 
   /** Whether the database can load pgvector at all (installed, if not yet created). */
   static async available(prisma: PrismaClient): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigurationError } from "../../errors.js";
+import { toIssues, unknownKeysMessage } from "../../internal/validate.js";
 
 /** Options of `vectorStore: { provider: "pinecone", ... }`. Either `index` or `host` is required. */
 export interface PineconeVectorStoreConfig {
@@ -34,7 +35,7 @@ type EnvironmentOption = keyof typeof ENVIRONMENT;
 
 const required = (issue: { input: unknown }) => (issue.input === undefined ? "is required" : undefined);
 
-const settingsSchema = z.object({
+const settingsSchema = z.strictObject({
   apiKey: z.string({ error: required }).min(1),
   // Pinecone's own index-name rule, so a typo fails here rather than as a 404 later.
   index: z
@@ -79,10 +80,10 @@ export function parsePineconeConfig(config: PineconeVectorStoreConfig, env: Node
     return input[option as EnvironmentOption] === undefined ? `vectorStore.${option} (or ${variable})` : variable;
   };
 
-  const result = settingsSchema.safeParse(input);
+  const result = settingsSchema.safeParse(input, { error: unknownKeysMessage("option") });
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const [option = "", ...rest] = issue.path.map(String);
+    const problems = toIssues(result.error).map((issue) => {
+      const [option = "", ...rest] = issue.path.split(".");
       return `${[label(option), ...rest].join(".")}: ${issue.message}`;
     });
     throw new ConfigurationError(`Pinecone vector store: ${problems.join("; ")}`);

@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { showAs } from "../../core/inspect.js";
 import type { Index, IndexModel, Pinecone } from "@pinecone-database/pinecone";
 import type { Logger } from "../../core/logger.js";
 import { retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
-import { redact, registerSecret } from "../../core/redact.js";
+import { redact, redactAndClip, registerSecret } from "../../core/redact.js";
 import { sleep } from "../../core/retry.js";
 import { AbortedError, ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
@@ -60,6 +61,8 @@ export class PineconeVectorStore implements VectorStore {
     /** The fetch the SDK uses too (timeouts, abort, recording each exchange for errors). */
     private readonly httpFetch: typeof fetch,
   ) {
+    // Its client and settings hold the API key: inspect shows what it is, not how it connects.
+    showAs(this, "PineconeVectorStore", () => ({ index: this.settings.index, host: this.settings.host, namespacePrefix: this.settings.namespacePrefix }));
     if (settings.host !== undefined) this.useDataPlane(settings.host);
   }
 
@@ -413,6 +416,6 @@ function serverMessage(body: string): string {
   } catch {
     // Not JSON (a 401 is plain text): the body is the message.
   }
-  return message.trim().slice(0, 500);
+  return redactAndClip(message.trim(), 500);
 }
 
