@@ -53,6 +53,7 @@ const drainOptions = z.strictObject({
   batchSize: z.number().int().min(1).max(1_000).optional(),
   waitForRetries: z.boolean().optional(),
   timeoutMs: z.number().int().min(0).max(86_400_000).optional(),
+  budgetMs: z.number().int().min(0).max(86_400_000).optional(),
   signal: abortSignal.optional(),
 });
 
