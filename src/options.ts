@@ -8,7 +8,11 @@ import type { MigrationSource } from "./db/migrations.js";
 import { callback } from "./repository/fields.js";
 import type { OwnerMode } from "./repository/owners.js";
 import type { TransactionOptions } from "./repository/repositories.js";
-import type { VectorIndexOptions } from "./sync/vector-index.js";
+import type { SyncOptions, VectorIndexOptions } from "./sync/vector-index.js";
+import type { RecursiveChunkerOptions } from "./chunking/recursive-chunker.js";
+import type { RetryPolicy } from "./core/retry.js";
+import type { NeonSettings } from "./db/drivers/neon.js";
+import type { JobRetryPolicy } from "./sync/worker.js";
 
 export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Omit<VectorIndexOptions, "vectorStore"> {
   /**
@@ -105,6 +109,23 @@ export const chunkerSettings = z.strictObject({
   countTokens: callback.optional(),
   tokenizerName: z.string().min(1).max(100).optional(),
 });
+
+/**
+ * Every option an interface declares has its line in the group's schema: an option added to the
+ * types alone would be refused as unknown, so it fails to compile here instead.
+ */
+type Unchecked<Declared, Schema extends z.ZodType> = Exclude<keyof Declared, keyof z.input<Schema>>;
+type Covered<Missing extends never> = Missing;
+export type OptionGroupsCovered = [
+  Covered<Unchecked<DualstoreOptions, typeof dualstoreOptions>>,
+  Covered<Unchecked<DatabaseOptions, typeof databaseOptions>>,
+  Covered<Unchecked<NeonSettings, typeof neonOptions>>,
+  Covered<Unchecked<SyncOptions, typeof syncOptions>>,
+  Covered<Unchecked<RetryPolicy, typeof retryPolicyOptions>>,
+  Covered<Unchecked<JobRetryPolicy, typeof jobRetryOptions>>,
+  Covered<Unchecked<TransactionOptions, typeof transactionOptions>>,
+  Covered<Unchecked<RecursiveChunkerOptions, typeof chunkerSettings>>,
+];
 
 /** `chunker` is a Chunker object (anything with `chunk()`) or the RecursiveChunker's settings. */
 function checkChunker(chunker: unknown): void {
