@@ -5,9 +5,14 @@ import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
 import { ConfigurationError } from "./errors.js";
 import { parseConfig } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
+import { callback } from "./repository/fields.js";
 import type { OwnerMode } from "./repository/owners.js";
 import type { TransactionOptions } from "./repository/repositories.js";
-import type { VectorIndexOptions } from "./sync/vector-index.js";
+import type { SyncOptions, VectorIndexOptions } from "./sync/vector-index.js";
+import type { RecursiveChunkerOptions } from "./chunking/recursive-chunker.js";
+import type { RetryPolicy } from "./core/retry.js";
+import type { NeonSettings } from "./db/drivers/neon.js";
+import type { JobRetryPolicy } from "./sync/worker.js";
 
 export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Omit<VectorIndexOptions, "vectorStore"> {
   /**
@@ -51,7 +56,6 @@ const instance = (what: string, method?: string) =>
     (value) => typeof value === "object" && value !== null && (method === undefined || typeof (value as Record<string, unknown>)[method] === "function"),
     { message: `must be ${what}` },
   );
-const callback = z.custom<(...args: never[]) => unknown>((value) => typeof value === "function", { message: "must be a function" });
 
 export const retryPolicyOptions = z.strictObject({
   maxRetries: z.number().int().min(0).max(20).optional(),
@@ -106,6 +110,23 @@ export const chunkerSettings = z.strictObject({
   tokenizerName: z.string().min(1).max(100).optional(),
 });
 
+/**
+ * Every option an interface declares has its line in the group's schema: an option added to the
+ * types alone would be refused as unknown, so it fails to compile here instead.
+ */
+type Unchecked<Declared, Schema extends z.ZodType> = Exclude<keyof Declared, keyof z.input<Schema>>;
+type Covered<Missing extends never> = Missing;
+export type OptionGroupsCovered = [
+  Covered<Unchecked<DualstoreOptions, typeof dualstoreOptions>>,
+  Covered<Unchecked<DatabaseOptions, typeof databaseOptions>>,
+  Covered<Unchecked<NeonSettings, typeof neonOptions>>,
+  Covered<Unchecked<SyncOptions, typeof syncOptions>>,
+  Covered<Unchecked<RetryPolicy, typeof retryPolicyOptions>>,
+  Covered<Unchecked<JobRetryPolicy, typeof jobRetryOptions>>,
+  Covered<Unchecked<TransactionOptions, typeof transactionOptions>>,
+  Covered<Unchecked<RecursiveChunkerOptions, typeof chunkerSettings>>,
+];
+
 /** `chunker` is a Chunker object (anything with `chunk()`) or the RecursiveChunker's settings. */
 function checkChunker(chunker: unknown): void {
   if (typeof chunker === "object" && chunker !== null && typeof (chunker as { chunk?: unknown }).chunk === "function") return;
@@ -133,20 +154,23 @@ export const dualstoreOptions = z.strictObject({
   env: instance("an environment object such as process.env").optional(),
 });
 
-/** Checks the plain-data options at once, naming the first bad option and what it expected. */
+/**
+ * Checks every option before anything is opened, naming the first bad one and what it expected;
+ * an unknown option is named with the nearest known one. Providers check their own groups.
+ */
 export function checkOptions(options: DualstoreOptions): void {
   parseConfig(dualstoreOptions, options);
   if (options.chunker !== undefined) checkChunker(options.chunker);
   if (options.database?.managedBy !== "app") return;
   // The app's migrations own the tables: dualstore's would write a second history into them.
   if (options.migrate === true || options.migrationsDir !== undefined) {
-    throw new ConfigurationError(
-      `${options.migrate === true ? "migrate" : "migrationsDir"}: with database.managedBy: "app" your own Prisma migrations create dualstore's tables; dualstore never migrates them`,
-    );
+    const option = options.migrate === true ? "migrate" : "migrationsDir";
+    throw new ConfigurationError(`${option}: with database.managedBy: "app" your own Prisma migrations create dualstore's tables; dualstore never migrates them`, { option });
   }
   if (options.owners === "external") {
     throw new ConfigurationError(
       'owners: "external" makes User rows, and with database.managedBy: "app" the User table is your app\'s: create users as your app does and use their ids',
+      { option: "owners" },
     );
   }
 }

@@ -1,5 +1,4 @@
 import type { PGlite } from "@electric-sql/pglite";
-import { showAs } from "../core/inspect.js";
 import type { Logger } from "../core/logger.js";
 import { ConfigurationError } from "../errors.js";
 import {
@@ -145,8 +144,7 @@ export async function openDatabase(options: DatabaseOptions, context: OpenContex
 async function connect(plan: ConnectionPlan, options: DatabaseOptions, context: OpenContext): Promise<Database> {
   const connection = await openDriver(plan, options, context);
   const adapter = options.onQuery ? instrumentAdapter(connection.adapter, options.onQuery) : connection.adapter;
-  // The adapter inside holds the driver and its connection string: inspect shows where, not how.
-  const prisma = showAs(new PrismaClient({ adapter }), "PrismaClient", () => ({ driver: connection.driver, location: connection.location }));
+  const prisma = new PrismaClient({ adapter });
   return {
     prisma,
     driver: connection.driver,

@@ -52,7 +52,7 @@ export function checkEmbedderConfig(config: EmbedderConfig | undefined, env: Nod
       return;
     }
     default:
-      throw new ConfigurationError(`embedder.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
+      throw new ConfigurationError(`embedder.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`, { option: "embedder.provider" });
   }
 }
 
@@ -85,6 +85,6 @@ export async function createEmbedder(config: EmbedderConfig | undefined, context
       return createCohereEmbedder(options, context);
     }
     default:
-      throw new ConfigurationError(`embedder.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
+      throw new ConfigurationError(`embedder.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`, { option: "embedder.provider" });
   }
 }

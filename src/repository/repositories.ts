@@ -1,3 +1,4 @@
+import { showAs } from "../core/inspect.js";
 import type { PrismaClient, TransactionClient } from "../db/prisma.js";
 import { ArtifactsRepository } from "./artifacts.js";
 import { ChatsRepository } from "./chats.js";
@@ -25,12 +26,16 @@ export interface TransactionOptions {
 }
 
 export function createRepositories(ctx: RepositoryContext, sync: DocumentSync): Repositories {
+  // util.inspect of a repository shows its scope, not its database client (which holds credentials).
+  const shown = <T extends object>(repository: T, name: string) => showAs(repository, name, () => ({ userId: ctx.scope?.userId ?? null }));
+  const chats = new ChatsRepository(ctx);
+  shown(chats.messages, "MessagesRepository");
   return {
-    users: new UsersRepository(ctx, sync),
-    documents: new DocumentsRepository(ctx, sync),
-    chats: new ChatsRepository(ctx),
-    artifacts: new ArtifactsRepository(ctx),
-    settings: new SettingsRepository(ctx),
+    users: shown(new UsersRepository(ctx, sync), "UsersRepository"),
+    documents: shown(new DocumentsRepository(ctx, sync), "DocumentsRepository"),
+    chats: shown(chats, "ChatsRepository"),
+    artifacts: shown(new ArtifactsRepository(ctx), "ArtifactsRepository"),
+    settings: shown(new SettingsRepository(ctx), "SettingsRepository"),
   };
 }
 

@@ -62,7 +62,7 @@ const workerOptions = z.strictObject({
   batchSize: z.number().int().min(1).max(1_000).optional(),
   pollMs: z.number().int().min(1).max(3_600_000).optional(),
   signal: abortSignal.optional(),
-  maintainEveryMs: z.number().int().min(1).max(7 * 86_400_000).optional(),
+  maintainEveryMs: z.number().int().min(0).max(7 * 86_400_000).optional(),
 });
 
 export interface DrainResult {

@@ -73,7 +73,7 @@ export function checkVectorStoreConfig(config: VectorStoreConfig | undefined, en
       parseConfig(pgvectorOptions, config, "vectorStore");
       return;
     default:
-      throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
+      throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`, { option: "vectorStore.provider" });
   }
 }
 
@@ -115,6 +115,6 @@ export async function createVectorStore(config: VectorStoreConfig | undefined, c
       return createLanceDbVectorStore(options, context);
     }
     default:
-      throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`);
+      throw new ConfigurationError(`vectorStore.provider: unknown provider ${JSON.stringify((config as { provider: unknown }).provider)}`, { option: "vectorStore.provider" });
   }
 }

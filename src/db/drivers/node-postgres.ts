@@ -13,10 +13,19 @@ export interface NodePostgresDriverOptions {
 
 /** PostgreSQL over TCP with node-postgres, through @prisma/adapter-pg. */
 export async function openNodePostgres(options: NodePostgresDriverOptions): Promise<DriverConnection> {
-  const [{ default: pg }, { PrismaPg }] = await Promise.all([import("pg"), import("@prisma/adapter-pg")]);
+  const [{ default: pg }, { PrismaPg }, { parseIntoClientConfig }] = await Promise.all([
+    import("pg"),
+    import("@prisma/adapter-pg"),
+    import("pg-connection-string"),
+  ]);
   const { schema } = options;
+  // The URL's parts, not the URL: a pool keeps its options, and a connection string would keep the
+  // password where util.inspect (of ds.prisma, its adapter, the pool) prints it. node-postgres
+  // hides a separate `password` option from inspect and stack traces.
+  const { password, ...connection } = parseIntoClientConfig(options.url);
   const pool = new pg.Pool({
-    connectionString: options.url,
+    ...connection,
+    ...(password === undefined ? {} : { password }),
     max: options.poolSize,
     options: searchPathOptions(options.url, schema),
   });

@@ -27,13 +27,13 @@ const TABLE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
  */
 export function checkLanceDbConfig(config: LanceDbVectorStoreConfig, env: NodeJS.ProcessEnv): { apiKey: string | undefined } {
   if (typeof config.uri !== "string" || config.uri.trim() === "") {
-    throw new ConfigurationError('vectorStore.uri: required, a local directory (e.g. "./vectors") or a LanceDB URI such as "db://my-database"');
+    throw new ConfigurationError('vectorStore.uri: required, a local directory (e.g. "./vectors") or a LanceDB URI such as "db://my-database"', { option: "vectorStore.uri" });
   }
   if (config.table !== undefined && !TABLE_NAME.test(config.table)) {
-    throw new ConfigurationError(`vectorStore.table: invalid name ${JSON.stringify(config.table)}; use 1 to 128 letters, digits, "_" or "-"`);
+    throw new ConfigurationError(`vectorStore.table: invalid name ${JSON.stringify(config.table)}; use 1 to 128 letters, digits, "_" or "-"`, { option: "vectorStore.table" });
   }
   if (!config.uri.startsWith("db://")) return { apiKey: undefined };
   const apiKey = config.apiKey ?? env.LANCEDB_API_KEY;
-  if (!apiKey) throw new ConfigurationError("vectorStore.apiKey: LanceDB Cloud (db://) needs an API key; pass apiKey or set LANCEDB_API_KEY");
+  if (!apiKey) throw new ConfigurationError("vectorStore.apiKey: LanceDB Cloud (db://) needs an API key; pass apiKey or set LANCEDB_API_KEY", { option: "vectorStore.apiKey" });
   return { apiKey };
 }

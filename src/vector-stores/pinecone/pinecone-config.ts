@@ -82,11 +82,12 @@ export function parsePineconeConfig(config: PineconeVectorStoreConfig, env: Node
 
   const result = settingsSchema.safeParse(input, { error: unknownKeysMessage("option") });
   if (!result.success) {
-    const problems = toIssues(result.error).map((issue) => {
+    const issues = toIssues(result.error);
+    const problems = issues.map((issue) => {
       const [option = "", ...rest] = issue.path.split(".");
       return `${[label(option), ...rest].join(".")}: ${issue.message}`;
     });
-    throw new ConfigurationError(`Pinecone vector store: ${problems.join("; ")}`);
+    throw new ConfigurationError(`Pinecone vector store: ${problems.join("; ")}`, { option: `vectorStore.${issues[0]!.path}` });
   }
   const settings = result.data;
   if (settings.index === undefined && settings.host === undefined) {
