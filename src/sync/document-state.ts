@@ -1,5 +1,6 @@
 import { qualifiedName } from "../db/driver.js";
 import type { Prisma, PrismaClient } from "../db/prisma.js";
+import { forgetStatementArgs } from "../db/prisma-debug-history.js";
 
 /** A document as the sync pipeline decides on it: everything but the content. */
 export interface CandidateRow {
@@ -195,6 +196,8 @@ export class DocumentStateTable {
       JSON.stringify(chunks),
       token,
     );
+    // The chunk rows' JSON is a megabyte for a batch: Prisma's client would keep it.
+    forgetStatementArgs();
     return new Map(rows.map((row) => [row.id, row.status]));
   }
 

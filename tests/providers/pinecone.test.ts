@@ -132,18 +132,21 @@ describe("Pinecone namespaces, hosts and filters", () => {
     expect(await other.listNamespaces()).toContain("app1-tenant-a");
   });
 
-  it("sends upserts, which bypass the SDK, with the API key and API version of the SDK's own requests", async () => {
+  it("sends upserts and deletes, which bypass the SDK, with the API key and API version of the SDK's own requests", async () => {
     const store = await openStore();
     const ns = freshNamespace();
-    await store.upsert(records(2), ns);
+    await store.upsert(records(3), ns);
     await store.query({ vector: vector(0), topK: 1, namespace: ns });
+    await store.delete(["r#1"], ns);
 
-    const [upsert] = requestsTo("/vectors/upsert");
     const [query] = requestsTo("/query");
-    expect(upsert!.headers["x-pinecone-api-version"]).toBe(query!.headers["x-pinecone-api-version"]);
-    expect(upsert!.headers["api-key"]).toBe(API_KEY);
-    expect(upsert!.headers["content-type"]).toBe("application/json");
-    expect(storedIds(ns)).toEqual(["r#0", "r#1"]);
+    for (const request of [...requestsTo("/vectors/upsert"), ...requestsTo("/vectors/delete")]) {
+      expect(request.headers["x-pinecone-api-version"]).toBe(query!.headers["x-pinecone-api-version"]);
+      expect(request.headers["api-key"]).toBe(API_KEY);
+      expect(request.headers["content-type"]).toBe("application/json");
+    }
+    expect(requestsTo("/vectors/delete")[0]!.body).toEqual({ ids: ["r#1"], namespace: ns });
+    expect(storedIds(ns)).toEqual(["r#0", "r#2"]);
   });
 
   it("filters a set holding a boolean with an $or of $eq, since Pinecone's $in takes strings and numbers", async () => {

@@ -22,7 +22,7 @@ const INDEX_READY_POLL_MS = 2_000;
 const DEFAULT_NAMESPACE = "__default__";
 /**
  * The data-plane API version of the SDK's own requests (@pinecone-database/pinecone 9), sent
- * with the upserts dualstore writes itself; a test checks that the two still agree.
+ * with the upserts and deletes dualstore sends itself; a test checks that the two still agree.
  */
 const DATA_PLANE_API_VERSION = "2026-07";
 
@@ -30,9 +30,10 @@ const DATA_PLANE_API_VERSION = "2026-07";
  * Pinecone serverless through the official SDK. Namespaces are Pinecone namespaces (with the
  * configured prefix); scores are the index's cosine similarity. The SDK's own retries are off:
  * dualstore's one retry policy decides, from the status, request id and Retry-After that this
- * adapter records for every call. Upserts bypass the SDK (same endpoint, headers and errors):
- * their bodies are written as bytes with float32 values (upsert-body.ts), two thirds the size
- * of the SDK's JSON, which prints every digit of each double, and cheaper to write.
+ * adapter records for every call. Upserts and deletes bypass the SDK (same endpoints, headers
+ * and errors): upsert bodies are written as bytes with float32 values (upsert-body.ts), two
+ * thirds the size of the SDK's JSON, which prints every digit of each double, and cheaper to
+ * write; a delete is one small request, which the SDK's pipeline made dearer than it is.
  */
 export class PineconeVectorStore implements VectorStore {
   readonly name = "pinecone";
@@ -97,19 +98,7 @@ export class PineconeVectorStore implements VectorStore {
     for (const record of records) this.checkDimension(`vector ${record.id}`, record.values);
     this.data();
     const body = upsertBody(records, this.pineconeNamespace(namespace));
-    await this.send(
-      "upsert",
-      async () => {
-        const response = await this.httpFetch(`${this.dataPlaneUrl}/vectors/upsert`, {
-          method: "POST",
-          headers: { "Api-Key": this.settings.apiKey, "Content-Type": "application/json", "X-Pinecone-Api-Version": DATA_PLANE_API_VERSION },
-          body,
-        });
-        // The exchange recorded the status and the server's message, from which send() builds the error.
-        if (!response.ok) throw new Error(`upsert answered HTTP ${response.status}`);
-      },
-      options,
-    );
+    await this.send("upsert", () => this.post("/vectors/upsert", body), options);
   }
 
   /** Upserts are written by upsertBody: values as float32, so a record takes about two thirds of its JSON size. */
@@ -118,8 +107,11 @@ export class PineconeVectorStore implements VectorStore {
   }
 
   async delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {
+    if (ids.length === 0) return;
+    this.data();
+    const body = JSON.stringify({ ids, namespace: this.pineconeNamespace(namespace) });
     try {
-      await this.send("delete", () => this.data().deleteMany({ ids: [...ids], namespace: this.pineconeNamespace(namespace) }), options);
+      await this.send("delete", () => this.post("/vectors/delete", body), options);
     } catch (error) {
       // Serverless Pinecone answers 404 for a namespace that does not exist: nothing to delete.
       if (error instanceof ProviderError && error.status === 404) return;
@@ -235,6 +227,21 @@ export class PineconeVectorStore implements VectorStore {
 
   private pineconeNamespace(namespace: string): string {
     return this.settings.namespacePrefix + namespace;
+  }
+
+  /**
+   * A data-plane POST without the SDK, as it would send it (upserts, deletes: a document's
+   * delete is one such request, and the SDK's request pipeline cost more than the rest of it).
+   * A failure throws; the exchange recorded the status and the server's message, from which
+   * send() builds the ProviderError, as for the SDK's own requests.
+   */
+  private async post(path: string, body: string | Uint8Array): Promise<void> {
+    const response = await this.httpFetch(`${this.dataPlaneUrl}${path}`, {
+      method: "POST",
+      headers: { "Api-Key": this.settings.apiKey, "Content-Type": "application/json", "X-Pinecone-Api-Version": DATA_PLANE_API_VERSION },
+      body,
+    });
+    if (!response.ok) throw new Error(`${path} answered HTTP ${response.status}`);
   }
 
   private data(): Index {
