@@ -4,6 +4,7 @@ import { probe } from "./core/health.js";
 import { showAs } from "./core/inspect.js";
 import { redactingLogger, silentLogger, type Logger } from "./core/logger.js";
 import { redact } from "./core/redact.js";
+import { inSpan, loadTelemetry, metric } from "./core/telemetry.js";
 import { openDatabase } from "./db/database.js";
 import type { DatabaseDriverName, SharedDatabaseHolder } from "./db/driver.js";
 import { migrate, type MigrateResult } from "./db/migrate.js";
@@ -143,6 +144,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   options: DualstoreOptions<Client> = {},
 ): Promise<Dualstore<Client>> {
   checkOptions(options);
+  await loadTelemetry();
   const env = options.env ?? process.env;
   const logger: Logger = redactingLogger(options.logger ?? silentLogger);
   const migrations: readonly MigrationSource[] = options.migrationsDir ? readMigrationsDir(options.migrationsDir) : bundledMigrations;
@@ -187,6 +189,21 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
 
   const sync: DocumentSync = index?.documentSync ?? rowOnlySync(prisma);
   const usageLedger = new UsageLedger(prisma, database.schema);
+  // Search spans start here, at the facade: the search module's own files stay free of them.
+  const tracedSearch = (query: string, searchOptions: SearchOptions): Promise<SearchHit[]> => {
+    const started = performance.now();
+    return inSpan("dualstore.search", { "dualstore.user.id": searchOptions.userId ?? "public", "dualstore.top_k": searchOptions.topK }, async (span) => {
+      let outcome = "error";
+      try {
+        const hits = await requireIndex().search(query, searchOptions);
+        outcome = "ok";
+        span.set({ "dualstore.hits": hits.length, "dualstore.document.ids": [...new Set(hits.map((hit) => hit.document.id))] });
+        return hits;
+      } finally {
+        metric.duration("dualstore.search.duration", performance.now() - started, { outcome });
+      }
+    });
+  };
   const ensureOpen = () => {
     if (closed) throw new ClosedError();
   };
@@ -250,7 +267,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
           ...indexOperations(scope),
           userId: key,
           transaction: transactionFor(scope),
-          search: (query, searchOptions = {}) => requireIndex().search(query, { ...searchOptions, userId: key }),
+          search: (query, searchOptions = {}) => tracedSearch(query, { ...searchOptions, userId: key }),
         },
         "ScopedDualstore",
         () => ({ userId: key, ...summary() }),
@@ -258,7 +275,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     },
     transaction: transactionFor(null),
     indexDocuments: (target, indexOptions) => requireIndex().engine.indexDocuments(target, indexOptions),
-    search: (query, searchOptions) => requireIndex().search(query, searchOptions),
+    search: (query, searchOptions) => tracedSearch(query, searchOptions),
     sync: {
       enqueue: async (documentIds, kind = "index") => {
         const ids = parseInput(idList, documentIds, "document ids");

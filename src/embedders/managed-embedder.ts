@@ -2,6 +2,7 @@ import { abortable, type CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
 import { throwIfAborted, withRetry, type RetryPolicy } from "../core/retry.js";
 import { DimensionMismatchError, ProviderError } from "../errors.js";
+import { inSpan, metric } from "../core/telemetry.js";
 import { batches } from "../internal/batch.js";
 import { mapConcurrent } from "../internal/concurrency.js";
 import type { Embedder } from "./embedder.js";
@@ -51,10 +52,28 @@ export class ManagedEmbedder {
     return vector!;
   }
 
-  private async request(send: () => Promise<number[][]>, expected: number, call: CallContext, start = 0): Promise<number[][]> {
+  private request(send: () => Promise<number[][]>, expected: number, call: CallContext, start = 0): Promise<number[][]> {
     throwIfAborted(call.signal);
+    const started = performance.now();
+    let attempts = 0;
+    return inSpan("dualstore.embed", { "dualstore.embedder": this.id, "dualstore.texts": expected }, async (span) => {
+      try {
+        const vectors = await this.send(send, expected, call, start, () => attempts++);
+        metric.duration("dualstore.embedder.duration", performance.now() - started, { embedder: this.id, outcome: "ok" });
+        return vectors;
+      } catch (error) {
+        metric.duration("dualstore.embedder.duration", performance.now() - started, { embedder: this.id, outcome: "error" });
+        throw error;
+      } finally {
+        span.set({ "dualstore.attempts": attempts });
+      }
+    });
+  }
+
+  private async send(send: () => Promise<number[][]>, expected: number, call: CallContext, start: number, onAttempt: () => void): Promise<number[][]> {
     const vectors = await withRetry(
       async () => {
+        onAttempt();
         this.stats.requests++;
         call.onRequest?.({ start, count: expected });
         // Embedders that cannot cancel a request (the local one) still return at once on abort.

@@ -3,6 +3,7 @@ import type { Chunker } from "../chunking/chunker.js";
 import type { CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
 import { redactAndClip } from "../core/redact.js";
+import { inSpan, metric, type SpanHandle } from "../core/telemetry.js";
 import type { Document } from "../db/prisma.js";
 import type { ManagedEmbedder } from "../embedders/managed-embedder.js";
 import { AbortedError, DualstoreError, IndexingError, LeaseLostError, ProviderError } from "../errors.js";
@@ -111,9 +112,23 @@ export class Indexer {
     );
   }
 
-  async run(ids: readonly string[], options: { signal?: AbortSignal; force?: boolean } = {}): Promise<IndexOutcome[]> {
+  run(ids: readonly string[], options: { signal?: AbortSignal; force?: boolean } = {}): Promise<IndexOutcome[]> {
+    return inSpan("dualstore.sync.index", { "dualstore.document.ids": [...ids], "dualstore.document.count": ids.length }, async (span) => {
+      const outcomes = await this.runIn(span, ids, options);
+      const counts = new Map<string, number>();
+      for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+      span.set({
+        ...Object.fromEntries([...counts].map(([status, count]) => [`dualstore.documents.${status}`, count])),
+        "dualstore.chunks.embedded": outcomes.reduce((sum, outcome) => sum + outcome.embedded, 0),
+      });
+      return outcomes;
+    });
+  }
+
+  private async runIn(span: SpanHandle, ids: readonly string[], options: { signal?: AbortSignal; force?: boolean }): Promise<IndexOutcome[]> {
     const outcomes = new Map<string, IndexOutcome>();
     const candidates = await this.deps.table.candidates(ids);
+    span.set({ "dualstore.owner.ids": [...new Set(candidates.map((row) => row.userId ?? "public"))] });
     const found = new Set(candidates.map((row) => row.id));
     for (const id of ids) if (!found.has(id)) outcomes.set(id, outcome(id, "missing"));
 
@@ -357,6 +372,7 @@ export class Indexer {
       const entries = new Map<string | null, UsageEntry>();
       for (const [owner, count] of requests) entries.set(owner, { userId: owner, model: embedder.id, tokens: 0, texts: 0, requests: count });
       if (vectors) {
+        metric.tokens(chunks.reduce((sum, chunk) => sum + chunk.tokenCount, 0), { embedder: embedder.id });
         chunks.forEach((chunk, i) => {
           const entry = entries.get(owners[i]!)!;
           entries.set(owners[i]!, { ...entry, tokens: entry.tokens + chunk.tokenCount, texts: entry.texts + 1 });

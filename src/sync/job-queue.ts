@@ -11,6 +11,8 @@ export interface LeasedJob {
   readonly namespace: string | null;
   /** Attempts including this one. */
   readonly attempts: number;
+  /** When the job was enqueued (its sync lag runs from here). */
+  readonly createdAt: Date;
 }
 
 /** ADR-002's sync monitoring figures. */
@@ -120,7 +122,7 @@ export class JobQueue {
        UPDATE ${this.table} j SET status = 'RUNNING', "leaseOwner" = $1, "leaseUntil" = now() + make_interval(secs => $3::float8 / 1000),
               attempts = j.attempts + 1, "updatedAt" = now()
          FROM picked WHERE j.id = picked.id
-       RETURNING j.id, j.kind::text AS kind, j."documentId", j.namespace, j.attempts`,
+       RETURNING j.id, j.kind::text AS kind, j."documentId", j.namespace, j.attempts, j."createdAt"`,
       owner,
       limit,
       leaseMs,

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Logger } from "../core/logger.js";
 import { redactAndClip } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
+import { inSpan, metric } from "../core/telemetry.js";
 import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, LeaseLostError, NotFoundError, ProviderError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { abortSignal } from "../repository/fields.js";
@@ -163,6 +164,19 @@ export class SyncWorker {
     const jobs = await queue.lease(this.owner, limit, leaseMs, only);
     const result = { processed: jobs.length, done: 0, retried: 0, dead: 0 };
     if (jobs.length === 0) return result;
+    const started = performance.now();
+    return inSpan("dualstore.worker.batch", { "dualstore.jobs": jobs.length, "dualstore.document.ids": jobs.map((job) => job.documentId) }, async (span) => {
+      try {
+        return await this.runLeased(jobs, result, signal);
+      } finally {
+        span.set({ "dualstore.jobs.done": result.done, "dualstore.jobs.retried": result.retried, "dualstore.jobs.dead": result.dead });
+        metric.duration("dualstore.worker.batch.duration", performance.now() - started, {});
+      }
+    });
+  }
+
+  private async runLeased(jobs: LeasedJob[], result: { processed: number; done: number; retried: number; dead: number }, signal: AbortSignal | undefined): Promise<DrainResult> {
+    const { queue, leaseMs } = this.deps;
     // A live worker keeps its jobs however long their runs take (each run holds its documents'
     // leases only while it makes progress); a dead one's come back to the queue after a lease.
     const heartbeat = setInterval(() => {
@@ -183,9 +197,12 @@ export class SyncWorker {
       if (error === undefined) {
         await queue.complete([job.id], this.owner);
         result.done++;
+        metric.jobs(1, { kind: job.kind, outcome: "done" });
+        if (job.kind !== "SWEEP") metric.syncLag(Date.now() - new Date(job.createdAt).getTime(), { kind: job.kind });
       } else if (error instanceof BusyError || error instanceof AbortedError) {
         await queue.retry(job, this.owner, { runAt: new Date(Date.now() + 500), refund: true });
         result.retried++;
+        metric.jobs(1, { kind: job.kind, outcome: "retried" });
       } else {
         const dead = !isTransient(error) || job.attempts >= (this.deps.retry.maxAttempts ?? 8);
         const message = redactAndClip(error instanceof Error ? error.message : String(error), 2_000);
@@ -193,6 +210,7 @@ export class SyncWorker {
         const retryAfter = error instanceof ProviderError ? (error.retryAfterMs ?? 0) : 0;
         const runAt = new Date(Date.now() + Math.max(this.backoff(job.attempts), retryAfter));
         await queue.retry(job, this.owner, { runAt, error: message, dead });
+        metric.jobs(1, { kind: job.kind, outcome: dead ? "dead" : "retried" });
         if (dead) {
           result.dead++;
           this.deps.logger.error("sync job moved to dead letters", { jobId: job.id, kind: job.kind, documentId: job.documentId, error: message });

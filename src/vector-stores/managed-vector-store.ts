@@ -1,6 +1,7 @@
 import { abortable, type CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
 import { throwIfAborted, withRetry, type RetryPolicy } from "../core/retry.js";
+import { inSpan, metric } from "../core/telemetry.js";
 import { AbortedError, ProviderError, ValidationError } from "../errors.js";
 import { batches } from "../internal/batch.js";
 import { jsonNumberArrayBytes } from "../internal/json-size.js";
@@ -137,8 +138,22 @@ export class ManagedVectorStore {
   }
 
   private call<T>(operation: Operation, send: (options: VectorStoreCallOptions) => Promise<T>, call: CallContext = {}): Promise<T> {
+    throwIfAborted(call.signal);
+    const started = performance.now();
+    return inSpan(`dualstore.vector_store.${operation}`, { "dualstore.vector_store": this.name }, async () => {
+      try {
+        const result = await this.send(operation, send, call);
+        metric.duration("dualstore.vector_store.duration", performance.now() - started, { store: this.name, operation, outcome: "ok" });
+        return result;
+      } catch (error) {
+        metric.duration("dualstore.vector_store.duration", performance.now() - started, { store: this.name, operation, outcome: "error" });
+        throw error;
+      }
+    });
+  }
+
+  private send<T>(operation: Operation, send: (options: VectorStoreCallOptions) => Promise<T>, call: CallContext): Promise<T> {
     const { signal } = call;
-    throwIfAborted(signal);
     return withRetry(
       async () => {
         this.stats[operation]++;
