@@ -101,6 +101,12 @@ export const syncOptions = z.strictObject({
   storeConcurrency: z.number().int().min(1).max(64).optional(),
   retry: retryPolicyOptions.optional(),
   jobs: jobRetryOptions.optional(),
+  rateLimit: z
+    .strictObject({
+      requestsPerMinute: z.number().positive().max(1e9).optional(),
+      tokensPerMinute: z.number().positive().max(1e12).optional(),
+    })
+    .optional(),
 });
 
 export const chunkerSettings = z.strictObject({

@@ -1,3 +1,4 @@
+import { approximateTokens } from "../chunking/chunker.js";
 import { abortable, type CallContext } from "../core/call-context.js";
 import type { Logger } from "../core/logger.js";
 import { throwIfAborted, withRetry, type RetryPolicy } from "../core/retry.js";
@@ -5,10 +6,25 @@ import { DimensionMismatchError, ProviderError } from "../errors.js";
 import { inSpan, metric } from "../core/telemetry.js";
 import { batches } from "../internal/batch.js";
 import { mapConcurrent } from "../internal/concurrency.js";
+import { unlimited, type RateLimiter } from "../sync/shared-rate-limit.js";
 import type { Embedder } from "./embedder.js";
+
+/** One provider request: its texts (a slice of the call's, from `start`) and their approximate tokens. */
+interface EmbedRequest {
+  readonly send: () => Promise<number[][]>;
+  readonly texts: number;
+  readonly tokens: number;
+  readonly start: number;
+}
+
+function tokensOf(texts: readonly string[]): number {
+  return texts.reduce((sum, text) => sum + approximateTokens(text), 0);
+}
 
 export interface ManagedEmbedderOptions {
   readonly retry: RetryPolicy;
+  /** The provider's limit shared with every other worker. Default: none. */
+  readonly limiter?: RateLimiter;
   /** Embedding requests in flight at once. */
   readonly concurrency: number;
   readonly logger: Logger;
@@ -42,23 +58,29 @@ export class ManagedEmbedder {
     let offset = 0;
     const starts = groups.map((group) => (offset += group.length) - group.length);
     const results = await mapConcurrent(groups, this.options.concurrency, (group, i) =>
-      this.request(() => this.inner.embedDocuments(group, { signal: call.signal }), group.length, call, starts[i]!),
+      this.request(
+        { send: () => this.inner.embedDocuments(group, { signal: call.signal }), texts: group.length, tokens: tokensOf(group), start: starts[i]! },
+        call,
+      ),
     );
     return results.flat();
   }
 
   async embedQuery(text: string, call: CallContext = {}): Promise<number[]> {
-    const [vector] = await this.request(async () => [await this.inner.embedQuery(text, { signal: call.signal })], 1, call);
+    const [vector] = await this.request(
+      { send: async () => [await this.inner.embedQuery(text, { signal: call.signal })], texts: 1, tokens: approximateTokens(text), start: 0 },
+      call,
+    );
     return vector!;
   }
 
-  private request(send: () => Promise<number[][]>, expected: number, call: CallContext, start = 0): Promise<number[][]> {
+  private request(request: EmbedRequest, call: CallContext): Promise<number[][]> {
     throwIfAborted(call.signal);
     const started = performance.now();
     let attempts = 0;
-    return inSpan("dualstore.embed", { "dualstore.embedder": this.id, "dualstore.texts": expected }, async (span) => {
+    return inSpan("dualstore.embed", { "dualstore.embedder": this.id, "dualstore.texts": request.texts }, async (span) => {
       try {
-        const vectors = await this.send(send, expected, call, start, () => attempts++);
+        const vectors = await this.send(request, call, () => attempts++);
         metric.duration("dualstore.embedder.duration", performance.now() - started, { embedder: this.id, outcome: "ok" });
         return vectors;
       } catch (error) {
@@ -70,14 +92,23 @@ export class ManagedEmbedder {
     });
   }
 
-  private async send(send: () => Promise<number[][]>, expected: number, call: CallContext, start: number, onAttempt: () => void): Promise<number[][]> {
+  private async send(request: EmbedRequest, call: CallContext, onAttempt: () => void): Promise<number[][]> {
+    const limiter = this.options.limiter ?? unlimited;
     const vectors = await withRetry(
       async () => {
+        // Every attempt, retries too, waits for its share of the provider's limit.
+        await limiter.acquire(request.tokens, call.signal);
         onAttempt();
         this.stats.requests++;
-        call.onRequest?.({ start, count: expected });
-        // Embedders that cannot cancel a request (the local one) still return at once on abort.
-        return abortable(send(), call.signal);
+        call.onRequest?.({ start: request.start, count: request.texts });
+        try {
+          // Embedders that cannot cancel a request (the local one) still return at once on abort.
+          return await abortable(request.send(), call.signal);
+        } catch (error) {
+          // The provider's limit was hit: every worker sharing it waits as long as it was told to.
+          if (error instanceof ProviderError && error.status === 429) await limiter.pause(error.retryAfterMs ?? 1_000);
+          throw error;
+        }
       },
       {
         ...this.options.retry,
@@ -87,8 +118,8 @@ export class ManagedEmbedder {
           this.options.logger.warn("embedding request failed; retrying", { embedder: this.id, attempt, delayMs, error }),
       },
     );
-    this.check(vectors, expected);
-    this.stats.texts += expected;
+    this.check(vectors, request.texts);
+    this.stats.texts += request.texts;
     call.onProgress?.();
     return vectors;
   }

@@ -19,6 +19,7 @@ import { Indexer, namespaceFor, type ContentLoader, type Namespacing } from "./i
 import { JobQueue } from "./job-queue.js";
 import { Reconciler, type ReconcileOptions, type ReconcileReport } from "./reconcile.js";
 import { Sweeper } from "./sweeper.js";
+import { SharedRateLimit, unlimited, type RateLimitOptions } from "./shared-rate-limit.js";
 import { SyncEngine } from "./sync-engine.js";
 import { UsageLedger } from "./usage-ledger.js";
 import { isTransient, SyncWorker, type JobRetryPolicy } from "./worker.js";
@@ -44,6 +45,11 @@ export interface SyncOptions {
   retry?: RetryPolicy;
   /** Retry policy for outbox jobs, above the per-call one. Default: 8 attempts, 1 s doubling, jittered, up to 5 min. */
   jobs?: JobRetryPolicy;
+  /**
+   * The embedding provider's rate limit for this model, enforced across every worker in every
+   * process through the database; a 429's Retry-After pauses all of them. Default: none.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 export interface VectorIndexOptions {
@@ -82,8 +88,12 @@ export async function openVectorIndex(
   const retry = sync.retry ?? {};
   const leaseMs = sync.leaseMs ?? 300_000;
   const namespacing = sync.namespacing ?? "single";
-  const embedder = new ManagedEmbedder(await createEmbedder(options.embedder, context), {
+  const inner = await createEmbedder(options.embedder, context);
+  // The limit is the provider's, per model: every worker on this database shares one bucket.
+  const limiter = sync.rateLimit ? new SharedRateLimit(database.prisma, database.schema, inner.id, sync.rateLimit) : unlimited;
+  const embedder = new ManagedEmbedder(inner, {
     retry,
+    limiter,
     concurrency: sync.embedConcurrency ?? 4,
     logger,
   });

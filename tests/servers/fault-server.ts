@@ -89,6 +89,13 @@ export interface FaultServerOptions {
   stallMs?: number;
   /** Bodies larger than this are answered 413 without reaching the handler. Default 32 MiB. */
   maxBodyBytes?: number;
+  /**
+   * A provider's rate limit, as a token bucket: `requestsPerMinute` refill evenly and at most
+   * `burst` (default one second's worth) wait unused. A request finding the bucket empty is
+   * answered 429 with the wait until the next token (`Retry-After` in whole seconds and
+   * `retry-after-ms`), as OpenAI does.
+   */
+  rateLimit?: { requestsPerMinute: number; burst?: number };
 }
 
 export interface StartedServer {
@@ -166,8 +173,32 @@ export async function startFaultServer(
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
 
+  const perMs = (options.rateLimit?.requestsPerMinute ?? 0) / 60_000;
+  const burst = options.rateLimit ? (options.rateLimit.burst ?? Math.max(1, perMs * 1_000)) : 0;
+  const bucket = { tokens: burst, at: Date.now() };
+  /** The wait before a token is free, in ms; 0 after taking one (always 0 without a limit). */
+  function takeToken(): number {
+    if (!options.rateLimit) return 0;
+    const now = Date.now();
+    bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.at) * perMs);
+    bucket.at = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - bucket.tokens) / perMs);
+  }
+
   async function answer(request: ServiceRequest, record: RecordedRequest, response: ServerResponse): Promise<void> {
     const selected = faults.select({ method: request.method, path: request.path, body: request.body });
+    const limitedMs = selected === undefined ? takeToken() : 0;
+    if (limitedMs > 0) {
+      const base = service.error(429, request);
+      const reply = { ...base, headers: { ...base.headers, "retry-after": String(Math.ceil(limitedMs / 1_000)), "retry-after-ms": String(limitedMs) } };
+      record.status = reply.status;
+      send(response, reply, service.replyHeaders?.(request) ?? {});
+      return;
+    }
     record.fault = selected?.kind;
 
     if (selected?.kind === "timeout") {
