@@ -7,6 +7,7 @@ import { parseConfig } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
 import { callback } from "./repository/fields.js";
 import type { OwnerMode } from "./repository/owners.js";
+import type { AnySource } from "./sources/source.js";
 import type { TransactionOptions } from "./repository/repositories.js";
 import type { SyncOptions, VectorIndexOptions } from "./sync/vector-index.js";
 import type { RecursiveChunkerOptions } from "./chunking/recursive-chunker.js";
@@ -42,6 +43,12 @@ export interface DualstoreOptions<Client extends DualstorePrismaClient = Dualsto
    * are; dualstore keeps a minimal User row (no email) per owner, made on first use.
    */
   owners?: OwnerMode;
+  /**
+   * Tables of your app to make searchable (`defineSource()`, `messagesSource()`,
+   * `artifactsSource()`); `ds.sources.install()` puts their triggers in place. Every process
+   * that runs index jobs needs the same list. Default: none.
+   */
+  sources?: readonly AnySource[];
   /** Environment to read fallbacks from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -152,6 +159,11 @@ export const dualstoreOptions = z.strictObject({
   transactions: transactionOptions.optional(),
   owners: z.enum(["users", "external"]).optional(),
   env: instance("an environment object such as process.env").optional(),
+  sources: z
+    .array(z.object({ name: z.string(), table: z.string(), key: z.string() }).loose(), { error: "must be a list of sources made by defineSource()" })
+    .max(100)
+    .refine((sources) => new Set(sources.map((source) => source.name)).size === sources.length, { message: "two sources have the same name" })
+    .optional(),
 });
 
 /**
