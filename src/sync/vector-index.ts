@@ -107,7 +107,15 @@ export async function openVectorIndex(
   const table = new DocumentStateTable(database.prisma, database.schema);
   const queue = new JobQueue(database.prisma, database.schema);
   const usage = new UsageLedger(database.prisma, database.schema);
-  const indexer = new Indexer({ table, queue, usage, embedder, store, chunker, namespacing, contentLoader: sync.contentLoader,
+  const indexer = new Indexer({
+    table,
+    queue,
+    usage,
+    embedder,
+    store,
+    chunker,
+    namespacing,
+    contentLoader: sync.contentLoader,
     sourceTexts: context.sourceTexts,
     leaseMs,
     logger,
