@@ -9,6 +9,8 @@ import type { DatabaseDriverName, SharedDatabaseHolder } from "./db/driver.js";
 import { migrate, type MigrateResult } from "./db/migrate.js";
 import { readMigrationsDir, type MigrationSource } from "./db/migrations.js";
 import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
+// By its subpath, so the published declarations import it rather than include it.
+import type { PrismaClient as DualstoreClient } from "dualstore/prisma";
 import type { PrismaClient } from "./db/prisma.js";
 import { fromPrismaError } from "./db/prisma-errors.js";
 import { ClosedError, ConfigurationError, NotFoundError } from "./errors.js";
@@ -115,7 +117,7 @@ export interface ScopedDualstore extends Repositories, IndexOperations {
  * The object `createDualstore()` returns: one typed data layer over PostgreSQL and a vector index.
  * `Client` is the type of `ds.prisma`: the app's own PrismaClient when it passed one.
  */
-export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Repositories, IndexOperations {
+export interface Dualstore<Client extends DualstorePrismaClient = DualstoreClient> extends Repositories, IndexOperations {
   /**
    * The Prisma client dualstore works through, for queries the repositories do not cover: the
    * one passed as `database.prisma`, with its type, or dualstore's own.
@@ -171,7 +173,7 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrism
  * Opens the database (and, unless `migrate: false`, brings its schema up to date), then the
  * embedder and vector store, and returns the dualstore instance. Call `close()` when done.
  */
-export async function createDualstore<Client extends DualstorePrismaClient = DualstorePrismaClient>(
+export async function createDualstore<Client extends DualstorePrismaClient = DualstoreClient>(
   options: DualstoreOptions<Client> = {},
 ): Promise<Dualstore<Client>> {
   checkOptions(options);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Logger } from "./core/logger.js";
 import type { DatabaseOptions } from "./db/database.js";
 import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
+import type { PrismaClient as DualstoreClient } from "dualstore/prisma";
 import { ConfigurationError } from "./errors.js";
 import { parseConfig } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
@@ -15,7 +16,7 @@ import type { RetryPolicy } from "./core/retry.js";
 import type { NeonSettings } from "./db/drivers/neon.js";
 import type { JobRetryPolicy } from "./sync/worker.js";
 
-export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Omit<VectorIndexOptions, "vectorStore"> {
+export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstoreClient> extends Omit<VectorIndexOptions, "vectorStore"> {
   /**
    * The vector index. Default: pgvector in dualstore's own database when it has the extension
    * (PGlite always does), Pinecone when PINECONE_API_KEY is set; otherwise createDualstore
@@ -170,7 +171,7 @@ export const dualstoreOptions = z.strictObject({
  * Checks every option before anything is opened, naming the first bad one and what it expected;
  * an unknown option is named with the nearest known one. Providers check their own groups.
  */
-export function checkOptions(options: DualstoreOptions): void {
+export function checkOptions(options: DualstoreOptions<DualstorePrismaClient>): void {
   parseConfig(dualstoreOptions, options);
   if (options.chunker !== undefined) checkChunker(options.chunker);
   if (options.database?.managedBy !== "app") return;
