@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "src/generated/", "node_modules/", "coverage/", ".dualstore/"] },
+  { ignores: ["dist/", "src/generated/", "examples/existing-app/generated/", "node_modules/", "coverage/", ".dualstore/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", cli: "src/cli/main.ts" },
+  entry: { index: "src/index.ts", cli: "src/cli/main.ts", prisma: "src/prisma.ts" },
+  // The main entry's declarations refer to the typed client by its subpath instead of holding it.
+  external: ["dualstore/prisma"],
   format: ["esm", "cjs"],
   // @internal declarations (repository constructors, which take Prisma's client) stay out of the
   // published types, and with them Prisma's generated client.

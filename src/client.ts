@@ -10,6 +10,8 @@ import type { DatabaseDriverName, SharedDatabaseHolder } from "./db/driver.js";
 import { migrate, type MigrateResult } from "./db/migrate.js";
 import { readMigrationsDir, type MigrationSource } from "./db/migrations.js";
 import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
+// By its subpath, so the published declarations import it rather than include it.
+import type { PrismaClient as DualstoreClient } from "dualstore/prisma";
 import type { PrismaClient } from "./db/prisma.js";
 import { fromPrismaError } from "./db/prisma-errors.js";
 import { ClosedError, ConfigurationError, NotFoundError } from "./errors.js";
@@ -25,6 +27,9 @@ import type { Scope } from "./repository/scope.js";
 import { installExtras } from "./schema/extras.js";
 import { checkSchema } from "./schema/schema-check.js";
 import type { SearchHit, SearchOptions } from "./search/search.js";
+import { searchSources, type SourceHitOf, type SourceSearchOptions } from "./sources/source-search.js";
+import type { AnySource } from "./sources/source.js";
+import { SourceRegistry, type SourceInstallOptions, type SourceInstallReport, type SourceStatus } from "./sources/sources.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
 import type { IndexOutcome } from "./sync/indexer.js";
@@ -73,6 +78,29 @@ export interface SyncQueue {
   prune(olderThanMs?: number): Promise<number>;
 }
 
+/** Searching sources: the app's own tables made searchable (see `defineSource`). */
+export interface SourceSearch {
+  /**
+   * Searches the rows of one or several sources the caller may see, each hit hydrated from the
+   * app's own row (one SQL statement per source). Typed rows for sources passed as declared.
+   */
+  search<const S extends readonly (string | AnySource)[]>(query: string, options: SourceSearchOptions<S>): Promise<Array<SourceHitOf<S[number]>>>;
+}
+
+/** The sources an instance was created with (`createDualstore({ sources })`). */
+export interface Sources extends SourceSearch {
+  /**
+   * Installs or updates each source's trigger (its table's writes, by anyone, enqueue index and
+   * delete jobs in the writer's transaction), then backfills existing rows through the outbox.
+   * Idempotent; run it at deploy time, after the app's migrations.
+   */
+  install(options?: SourceInstallOptions): Promise<SourceInstallReport[]>;
+  /** Each source's trigger and the state of its mirrored rows. */
+  status(): Promise<SourceStatus[]>;
+  /** Drops a source's trigger and deletes what dualstore holds of its rows (the worker removes their vectors). */
+  remove(name: string): Promise<{ name: string; retired: number }>;
+}
+
 /** The repositories as one user sees them: another user's rows are invisible. */
 export interface ScopedDualstore extends Repositories, IndexOperations {
   readonly userId: string;
@@ -80,13 +108,17 @@ export interface ScopedDualstore extends Repositories, IndexOperations {
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Searches this user's documents and public ones. */
   search(query: string, options?: Omit<SearchOptions, "userId">): Promise<SearchHit[]>;
+  /** Searches this user's rows of sources, and public ones. */
+  readonly sources: {
+    search<const S extends readonly (string | AnySource)[]>(query: string, options: Omit<SourceSearchOptions<S>, "userId">): Promise<Array<SourceHitOf<S[number]>>>;
+  };
 }
 
 /**
  * The object `createDualstore()` returns: one typed data layer over PostgreSQL and a vector index.
  * `Client` is the type of `ds.prisma`: the app's own PrismaClient when it passed one.
  */
-export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Repositories, IndexOperations {
+export interface Dualstore<Client extends DualstorePrismaClient = DualstoreClient> extends Repositories, IndexOperations {
   /**
    * The Prisma client dualstore works through, for queries the repositories do not cover: the
    * one passed as `database.prisma`, with its type, or dualstore's own.
@@ -114,6 +146,8 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrism
   search(query: string, options: SearchOptions): Promise<SearchHit[]>;
   /** The sync outbox and its workers. */
   readonly sync: SyncQueue;
+  /** The app tables made searchable, declared in `sources`: install, status, remove, search. */
+  readonly sources: Sources;
   /**
    * Compares every document's recorded vectors with what the store holds, page by page; reports
    * orphans, missing vectors and stuck documents, and with `fix` repairs them (see ReconcileReport).
@@ -140,7 +174,7 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstorePrism
  * Opens the database (and, unless `migrate: false`, brings its schema up to date), then the
  * embedder and vector store, and returns the dualstore instance. Call `close()` when done.
  */
-export async function createDualstore<Client extends DualstorePrismaClient = DualstorePrismaClient>(
+export async function createDualstore<Client extends DualstorePrismaClient = DualstoreClient>(
   options: DualstoreOptions<Client> = {},
 ): Promise<Dualstore<Client>> {
   checkOptions(options);
@@ -154,6 +188,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
 
   const database = await openDatabase(options.database ?? {}, { env, logger, migrationNames: migrations.map((m) => m.name) });
   const { prisma } = database;
+  const sources = new SourceRegistry(prisma, database.schema, options.sources ?? []);
   let index: VectorIndex | undefined;
   let closed = false;
   const close = async () => {
@@ -181,7 +216,10 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
       });
       await installExtras(prisma, { schema: database.schema, extras, logger });
     } else if (options.migrate ?? true) await runMigrations();
-    if (options.vectorStore !== null) index = await openVectorIndex({ ...options, vectorStore: options.vectorStore }, { database, env, logger });
+    if (options.vectorStore !== null) index = await openVectorIndex(
+        { ...options, vectorStore: options.vectorStore },
+        { database, env, logger, sourceTexts: (mirrors) => sources.texts(mirrors) },
+      );
   } catch (error) {
     await close();
     throw error;
@@ -216,6 +254,14 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const transactionFor = (scope: Scope) => <T>(work: (tx: Repositories) => Promise<T>) => {
     ensureOpen();
     return inTransaction(prisma, scope, sync, repositoryOptions, work);
+  };
+  const searchOfSources = <const S extends readonly (string | AnySource)[]>(query: string, searchOptions: SourceSearchOptions<S>) => {
+    const vectorIndex = requireIndex();
+    return searchSources(
+      { prisma, embedder: vectorIndex.embedder, store: vectorIndex.store, namespacing: vectorIndex.namespacing, registry: sources },
+      query,
+      searchOptions,
+    );
   };
   const indexOperations = (scope: Scope): IndexOperations => ({
     async indexDocument(documentId, indexOptions) {
@@ -268,6 +314,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
           userId: key,
           transaction: transactionFor(scope),
           search: (query, searchOptions = {}) => tracedSearch(query, { ...searchOptions, userId: key }),
+          sources: { search: (query, searchOptions) => searchOfSources(query, { ...searchOptions, userId: key }) },
         },
         "ScopedDualstore",
         () => ({ userId: key, ...summary() }),
@@ -291,6 +338,21 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
         return asDatabaseError(requireIndex().queue.revive(ids));
       },
       prune: async (olderThanMs = 86_400_000) => asDatabaseError(requireIndex().queue.prune(parseInput(pruneAge, olderThanMs, "olderThanMs"))),
+    },
+    sources: {
+      install: (installOptions) => {
+        ensureOpen();
+        return sources.install(installOptions);
+      },
+      status: () => {
+        ensureOpen();
+        return sources.status();
+      },
+      remove: (name) => {
+        ensureOpen();
+        return sources.remove(name);
+      },
+      search: searchOfSources,
     },
     reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
     usage(query) {

@@ -20,6 +20,9 @@ export type DualstoreErrorCode =
   | "MIGRATION_SCHEMA_NOT_EMPTY"
   | "MIGRATION_LOCK_TIMEOUT"
   | "SCHEMA_MISMATCH"
+  | "SOURCE_UNKNOWN"
+  | "SOURCE_TABLE_MISSING"
+  | "SOURCE_KEY_NOT_UNIQUE"
   | "PROVIDER"
   | "DIMENSION_MISMATCH"
   | "INDEXING_FAILED"
@@ -192,6 +195,23 @@ export class SchemaMismatchError extends DualstoreError {
     );
     this.problems = problems;
     this.expectedVersion = expectedVersion;
+  }
+}
+
+export type SourceErrorCode = "SOURCE_UNKNOWN" | "SOURCE_TABLE_MISSING" | "SOURCE_KEY_NOT_UNIQUE";
+
+/**
+ * A source (an app table made searchable) cannot be used as declared. `source` names it.
+ * SOURCE_UNKNOWN: no source of that name was declared in the `sources` option.
+ * SOURCE_TABLE_MISSING: its table, or a column it names, does not exist.
+ * SOURCE_KEY_NOT_UNIQUE: its key column has no unique index (nor primary key) of its own.
+ */
+export class SourceError extends DualstoreError {
+  readonly source: string;
+
+  constructor(code: SourceErrorCode, source: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.source = source;
   }
 }
 

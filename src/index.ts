@@ -1,4 +1,4 @@
-export { createDualstore, type Dualstore, type ScopedDualstore, type SyncQueue } from "./client.js";
+export { createDualstore, type Dualstore, type ScopedDualstore, type SyncQueue, type Sources, type SourceSearch } from "./client.js";
 export type { DualstoreOptions } from "./options.js";
 export type { DatabaseOptions, PGliteInstance } from "./db/database.js";
 export type { QueryEvent, DatabaseDriverName } from "./db/driver.js";
@@ -20,6 +20,7 @@ export {
   DatabaseLockedError,
   MigrationError,
   SchemaMismatchError,
+  SourceError,
   ProviderError,
   DimensionMismatchError,
   IndexingError,
@@ -29,6 +30,7 @@ export {
   ClosedError,
   type DualstoreErrorCode,
   type MigrationErrorCode,
+  type SourceErrorCode,
   type ValidationIssue,
   type SchemaProblem,
 } from "./errors.js";
@@ -110,6 +112,12 @@ export { createDrainHandler, type DrainHandlerOptions, type DrainReport, type Dr
 export { toNodeListener } from "./serverless/node-listener.js";
 export type { SearchOptions, SearchHit } from "./search/search.js";
 export type { SearchDocument } from "./search/hydrate.js";
+
+// Sources: an app's own tables made searchable
+export { defineSource, type Source, type SourceDefinition, type SourceRow, type AnySource } from "./sources/source.js";
+export { messagesSource, artifactsSource } from "./sources/builtin-sources.js";
+export type { SourceInstallOptions, SourceInstallReport, SourceStatus } from "./sources/sources.js";
+export type { SourceSearchOptions, SourceHit, SourceHitOf } from "./sources/source-search.js";
 
 // File ingestion (the CLI's ingest command)
 export { ingestFiles, type IngestOptions, type IngestResult, type IngestProgress, type IngestIssue } from "./ingest/ingest-files.js";

@@ -2,11 +2,13 @@ import { z } from "zod";
 import type { Logger } from "./core/logger.js";
 import type { DatabaseOptions } from "./db/database.js";
 import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
+import type { PrismaClient as DualstoreClient } from "dualstore/prisma";
 import { ConfigurationError } from "./errors.js";
 import { parseConfig } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
 import { callback } from "./repository/fields.js";
 import type { OwnerMode } from "./repository/owners.js";
+import type { AnySource } from "./sources/source.js";
 import type { TransactionOptions } from "./repository/repositories.js";
 import type { SyncOptions, VectorIndexOptions } from "./sync/vector-index.js";
 import type { RecursiveChunkerOptions } from "./chunking/recursive-chunker.js";
@@ -14,7 +16,7 @@ import type { RetryPolicy } from "./core/retry.js";
 import type { NeonSettings } from "./db/drivers/neon.js";
 import type { JobRetryPolicy } from "./sync/worker.js";
 
-export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> extends Omit<VectorIndexOptions, "vectorStore"> {
+export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstoreClient> extends Omit<VectorIndexOptions, "vectorStore"> {
   /**
    * The vector index. Default: pgvector in dualstore's own database when it has the extension
    * (PGlite always does), Pinecone when PINECONE_API_KEY is set; otherwise createDualstore
@@ -42,6 +44,12 @@ export interface DualstoreOptions<Client extends DualstorePrismaClient = Dualsto
    * are; dualstore keeps a minimal User row (no email) per owner, made on first use.
    */
   owners?: OwnerMode;
+  /**
+   * Tables of your app to make searchable (`defineSource()`, `messagesSource()`,
+   * `artifactsSource()`); `ds.sources.install()` puts their triggers in place. Every process
+   * that runs index jobs needs the same list. Default: none.
+   */
+  sources?: readonly AnySource[];
   /** Environment to read fallbacks from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -158,13 +166,18 @@ export const dualstoreOptions = z.strictObject({
   transactions: transactionOptions.optional(),
   owners: z.enum(["users", "external"]).optional(),
   env: instance("an environment object such as process.env").optional(),
+  sources: z
+    .array(z.object({ name: z.string(), table: z.string(), key: z.string() }).loose(), { error: "must be a list of sources made by defineSource()" })
+    .max(100)
+    .refine((sources) => new Set(sources.map((source) => source.name)).size === sources.length, { message: "two sources have the same name" })
+    .optional(),
 });
 
 /**
  * Checks every option before anything is opened, naming the first bad one and what it expected;
  * an unknown option is named with the nearest known one. Providers check their own groups.
  */
-export function checkOptions(options: DualstoreOptions): void {
+export function checkOptions(options: DualstoreOptions<DualstorePrismaClient>): void {
   parseConfig(dualstoreOptions, options);
   if (options.chunker !== undefined) checkChunker(options.chunker);
   if (options.database?.managedBy !== "app") return;

@@ -11,6 +11,7 @@ import {
 } from "./driver.js";
 import type { NeonSettings } from "./drivers/neon.js";
 import type { DualstorePrismaClient } from "./dualstore-prisma-client.js";
+import type { PrismaClient as DualstoreClient } from "dualstore/prisma";
 import { PrismaClient } from "./prisma.js";
 
 /**
@@ -25,7 +26,7 @@ export interface PGliteInstance {
   close(): Promise<void>;
 }
 
-export interface DatabaseOptions<Client extends DualstorePrismaClient = DualstorePrismaClient> {
+export interface DatabaseOptions<Client extends DualstorePrismaClient = DualstoreClient> {
   /**
    * Where the data lives. Absent: PGlite in memory. `file:<path>`, `memory://` or a plain
    * directory path: PGlite (persisted in that directory). `postgres://` / `postgresql://`:
@@ -109,7 +110,7 @@ interface OpenContext {
   readonly migrationNames: readonly string[];
 }
 
-export async function openDatabase(options: DatabaseOptions, context: OpenContext): Promise<Database> {
+export async function openDatabase(options: DatabaseOptions<DualstorePrismaClient>, context: OpenContext): Promise<Database> {
   if (options.prisma) {
     if (options.url || options.pglite) {
       throw new ConfigurationError("database.prisma: pass either an existing Prisma client or a url/pglite, not both");
@@ -141,7 +142,7 @@ export async function openDatabase(options: DatabaseOptions, context: OpenContex
   return connect({ ...plan, schema: "public", schemaDefaulted: false }, options, context);
 }
 
-async function connect(plan: ConnectionPlan, options: DatabaseOptions, context: OpenContext): Promise<Database> {
+async function connect(plan: ConnectionPlan, options: DatabaseOptions<DualstorePrismaClient>, context: OpenContext): Promise<Database> {
   const connection = await openDriver(plan, options, context);
   const adapter = options.onQuery ? instrumentAdapter(connection.adapter, options.onQuery) : connection.adapter;
   const prisma = new PrismaClient({ adapter });
@@ -193,7 +194,7 @@ type ConnectionPlan = { target: DatabaseTarget; schema: string | undefined; sche
  * gets DEFAULT_SCHEMA unless a schema is named, or unless the app manages dualstore's tables:
  * then they are wherever the app's migrations put them, the connection's own schema.
  */
-function planConnection(options: DatabaseOptions, env: NodeJS.ProcessEnv): ConnectionPlan {
+function planConnection(options: DatabaseOptions<DualstorePrismaClient>, env: NodeJS.ProcessEnv): ConnectionPlan {
   const poolSize = options.poolSize ?? 10;
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new ConfigurationError(`database.poolSize: expected a positive integer, got ${String(options.poolSize)}`);
@@ -214,7 +215,7 @@ function planConnection(options: DatabaseOptions, env: NodeJS.ProcessEnv): Conne
   return { target, schema, schemaDefaulted: named === undefined && schema !== undefined };
 }
 
-async function openDriver(plan: ConnectionPlan, options: DatabaseOptions, context: OpenContext): Promise<DriverConnection> {
+async function openDriver(plan: ConnectionPlan, options: DatabaseOptions<DualstorePrismaClient>, context: OpenContext): Promise<DriverConnection> {
   const { target, schema } = plan;
   const poolSize = options.poolSize ?? 10;
   if (target.kind === "pglite") {

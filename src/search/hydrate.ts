@@ -23,7 +23,7 @@ export interface HydratedChunk {
 /**
  * Loads the chunk rows and documents behind a list of vector ids in ONE query. It only returns
  * hits the database vouches for: chunks a committed index run recorded (so orphaned or
- * half-written vectors never surface), of documents not being deleted, visible to `userId`
+ * half-written vectors never surface), of documents (not mirrors of source rows) not being deleted, visible to `userId`
  * (own and public; `null`: public only) — a second, independent tenant check behind the vector
  * store's own filter.
  */
@@ -39,7 +39,7 @@ export class Hydrator {
       .map((column) => (column === "indexStatus" ? `d."indexStatus"::text AS "indexStatus"` : `d.${quoteIdentifier(column)}`));
     this.sql = `SELECT k."vectorId" AS "k.vectorId", k.index AS "k.index", k.text AS "k.text", k.start AS "k.start", k."end" AS "k.end", ${columns.join(", ")}
       FROM ${qualifiedName(schema, "DocumentChunk")} k JOIN ${qualifiedName(schema, "Document")} d ON d.id = k."documentId"
-     WHERE k."vectorId" = ANY($1::text[]) AND d."indexStatus" <> 'DELETING'
+     WHERE k."vectorId" = ANY($1::text[]) AND d."indexStatus" <> 'DELETING' AND d."sourceName" IS NULL
        AND ($2::boolean OR d."userId" IS NULL OR d."userId" = $3)`;
   }
 

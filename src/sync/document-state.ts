@@ -9,6 +9,8 @@ export interface CandidateRow {
   title: string;
   source: string;
   sourceUrl: string | null;
+  /** Set on the mirror of a source row: its text is read from that row. */
+  sourceName: string | null;
   contentHash: string | null;
   language: string | null;
   tags: string[];
@@ -92,7 +94,7 @@ export interface CommitInput {
   keepLease: boolean;
 }
 
-const candidateColumns = `d.id, d."userId", d.title, d.source, d."sourceUrl", d."contentHash", d.language, d.tags, d.metadata,
+const candidateColumns = `d.id, d."userId", d.title, d.source, d."sourceUrl", d."sourceName", d."contentHash", d.language, d.tags, d.metadata,
   d."createdAt", d."indexedHash", d."indexStatus"::text AS "indexStatus", d."vectorNamespace", COALESCE(d."syncLeaseUntil" < now(), false) AS "leaseExpired"`;
 
 /** Ms from now until one lease ($3, in ms) after the lease `until` ended, when that is still ahead; else null. */

@@ -19,6 +19,9 @@ import { metadataHash, vectorMetadata, type IndexedDocument } from "./vector-met
 /** Loads the text of a document whose `content` column is null (e.g. from blob storage or its URL). */
 export type ContentLoader = (document: Omit<Document, "content">) => Promise<string>;
 
+/** Reads the text of source rows' mirrors from the app's rows (or the error to record for one). */
+export type SourceTexts = (mirrors: ReadonlyArray<{ id: string; sourceName: string }>) => Promise<Map<string, string | DualstoreError>>;
+
 /** Where a document's vectors live: one namespace for all, or one per owner (public documents in their own). */
 export type Namespacing = "single" | "per-user";
 export const PUBLIC_NAMESPACE = "__public__";
@@ -56,6 +59,7 @@ export interface IndexerDeps {
   readonly chunker: Chunker;
   readonly namespacing: Namespacing;
   readonly contentLoader: ContentLoader | undefined;
+  readonly sourceTexts: SourceTexts | undefined;
   readonly leaseMs: number;
   readonly logger: Logger;
   /** Where embedding usage is added up per owner, model and day. */
@@ -174,9 +178,10 @@ export class Indexer {
   private async process(rows: ClaimedRow[], lease: RunLease): Promise<IndexOutcome[]> {
     const plans: Plan[] = [];
     const failures: IndexOutcome[] = [];
+    const sourceTexts = await this.loadSourceTexts(rows);
     for (const row of rows) {
       try {
-        plans.push(await this.plan(row));
+        plans.push(await this.plan(row, sourceTexts.get(row.id)));
       } catch (error) {
         failures.push(await this.failOne(row, lease, error));
       }
@@ -207,9 +212,21 @@ export class Indexer {
     }
   }
 
-  private async plan(row: ClaimedRow): Promise<Plan> {
+  /** The texts of the source mirrors among `rows`, read from the app's rows (one statement per source). */
+  private async loadSourceTexts(rows: readonly ClaimedRow[]): Promise<Map<string, string | DualstoreError>> {
+    const mirrors = rows.flatMap((row) => (row.sourceName === null ? [] : [{ id: row.id, sourceName: row.sourceName }]));
+    if (mirrors.length === 0) return new Map();
+    if (!this.deps.sourceTexts) {
+      const error = (id: string) => new IndexingError(id, "the row mirrors a source, and this instance was created without sources (createDualstore({ sources }))");
+      return new Map(mirrors.map((mirror) => [mirror.id, error(mirror.id)]));
+    }
+    return this.deps.sourceTexts(mirrors);
+  }
+
+  private async plan(row: ClaimedRow, sourceText: string | DualstoreError | undefined): Promise<Plan> {
     const { chunker, embedder, store, namespacing, contentLoader } = this.deps;
-    let content = row.content;
+    if (sourceText instanceof DualstoreError) throw sourceText;
+    let content = row.sourceName === null ? row.content : (sourceText ?? "");
     if (content === null) {
       if (!contentLoader) throw new IndexingError(row.id, "the document has no content and no contentLoader is configured");
       const { content: _omitted, ...withoutContent } = row;
@@ -449,6 +466,7 @@ function asIndexed(row: CandidateRow): IndexedDocument {
     tags: row.tags,
     metadata: row.metadata,
     createdAt: row.createdAt,
+    sourceName: row.sourceName,
   };
 }
 

@@ -15,7 +15,7 @@ import { checkVectorStoreConfig, createVectorStore, type VectorStoreConfig } fro
 import { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import { Deleter } from "./deleter.js";
 import { DocumentStateTable } from "./document-state.js";
-import { Indexer, namespaceFor, type ContentLoader, type Namespacing } from "./indexer.js";
+import { Indexer, namespaceFor, type ContentLoader, type Namespacing, type SourceTexts } from "./indexer.js";
 import { JobQueue } from "./job-queue.js";
 import { Reconciler, type ReconcileOptions, type ReconcileReport } from "./reconcile.js";
 import { Sweeper } from "./sweeper.js";
@@ -52,6 +52,15 @@ export interface SyncOptions {
   rateLimit?: RateLimitOptions;
 }
 
+/** What the index needs of the sources an instance was created with. */
+export interface VectorIndexContext {
+  readonly database: Database;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  /** Reads the text of source rows' mirrors when they are indexed. */
+  readonly sourceTexts?: SourceTexts;
+}
+
 export interface VectorIndexOptions {
   embedder?: EmbedderConfig;
   vectorStore?: VectorStoreConfig;
@@ -62,6 +71,7 @@ export interface VectorIndexOptions {
 /** The embedder, vector store and the machinery that keeps the store in step with PostgreSQL. */
 export interface VectorIndex {
   readonly engine: SyncEngine;
+  readonly namespacing: Namespacing;
   readonly embedder: ManagedEmbedder;
   readonly store: ManagedVectorStore;
   readonly documentSync: DocumentSync;
@@ -81,7 +91,7 @@ export function checkVectorIndexOptions(options: VectorIndexOptions, env: NodeJS
 
 export async function openVectorIndex(
   options: VectorIndexOptions,
-  context: { database: Database; env: NodeJS.ProcessEnv; logger: Logger },
+  context: VectorIndexContext,
 ): Promise<VectorIndex> {
   const { database, logger } = context;
   const sync = options.sync ?? {};
@@ -107,7 +117,19 @@ export async function openVectorIndex(
   const table = new DocumentStateTable(database.prisma, database.schema);
   const queue = new JobQueue(database.prisma, database.schema);
   const usage = new UsageLedger(database.prisma, database.schema);
-  const indexer = new Indexer({ table, queue, usage, embedder, store, chunker, namespacing, contentLoader: sync.contentLoader, leaseMs, logger });
+  const indexer = new Indexer({
+    table,
+    queue,
+    usage,
+    embedder,
+    store,
+    chunker,
+    namespacing,
+    contentLoader: sync.contentLoader,
+    sourceTexts: context.sourceTexts,
+    leaseMs,
+    logger,
+  });
   const deleter = new Deleter({ table, queue, store, namespacing, leaseMs, logger });
   const sweeper = new Sweeper({ prisma: database.prisma, table, store, queue, leaseMs });
   const engine = new SyncEngine({ prisma: database.prisma, indexer, deleter, leaseMs });
@@ -166,6 +188,7 @@ export async function openVectorIndex(
 
   return {
     engine,
+    namespacing,
     queue,
     worker,
     embedder,

@@ -5,11 +5,30 @@ import { sha256 } from "./vector-ids.js";
 /** `owner` of a public document: filters match it alongside the searching user's id. */
 export const PUBLIC_OWNER = "__public__";
 
-/** The document fields that travel with every vector (ADR-002's Pinecone metadata schema). */
+/** The document fields that travel with every vector (ADR-002's Pinecone metadata schema), and the source of a mirror. */
 export type IndexedDocument = Pick<
   Document,
-  "id" | "userId" | "title" | "source" | "sourceUrl" | "language" | "tags" | "metadata" | "createdAt"
+  "id" | "userId" | "title" | "source" | "sourceUrl" | "language" | "tags" | "metadata" | "createdAt" | "sourceName"
 >;
+
+/**
+ * The `owner` a vector is filtered on: the owner's id (PUBLIC_OWNER for none) for a document;
+ * for the mirror of a source row, the same under the source's name, so a document search never
+ * matches a source's vectors, nor a search of one source another's.
+ */
+export function ownerKey(userId: string | null, sourceName: string | null = null): string {
+  const owner = userId ?? PUBLIC_OWNER;
+  return sourceName === null ? owner : `source:${sourceName}:${owner}`;
+}
+
+/** The vector metadata field of a key of a document's (or a mirror's) own metadata. */
+export function metadataField(key: string): string {
+  return `meta.${safeKey(key)}`;
+}
+
+function safeKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9_]/g, "_");
+}
 
 /**
  * Vector metadata for one chunk: ADR-002's fields (documentId, chunkIndex, text, title, source,
@@ -30,7 +49,7 @@ export function vectorMetadata(
     chunkIndex: chunk.index,
     title: document.title,
     source: document.source,
-    owner: document.userId ?? PUBLIC_OWNER,
+    owner: ownerKey(document.userId, document.sourceName),
     createdAt: document.createdAt.getTime(),
     tags: [...document.tags],
   };
@@ -63,8 +82,8 @@ function flatten(value: unknown, path = "meta", depth = 0, out: VectorMetadata =
       return out;
     }
     for (const [key, inner] of Object.entries(value)) {
-      const safeKey = key.replace(/[^A-Za-z0-9_]/g, "_");
-      if (safeKey) flatten(inner, `${path}.${safeKey}`, depth + 1, out);
+      const safe = safeKey(key);
+      if (safe) flatten(inner, `${path}.${safe}`, depth + 1, out);
     }
     return out;
   }

@@ -1,11 +1,14 @@
 // The examples as a user runs them: `npm run quickstart`, `npm run example:*` (Node 22 runs
 // TypeScript directly), importing "dualstore" from dist/. Each must exit 0, print what it
 // promises, and leave an up-to-date dist/ alone: only changed sources are worth a 20 s build.
-import { spawn } from "node:child_process";
-import { readdir, stat } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { readdir, rm, stat } from "node:fs/promises";
+import { promisify } from "node:util";
 import { join } from "node:path";
+import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "../helpers/build.js";
+import { freshServerDatabase } from "../helpers/app-database.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { repoRoot } from "../helpers/paths.js";
 import { startOpenAIServer } from "../servers/openai-server.js";
@@ -129,4 +132,43 @@ describe("examples", () => {
       await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }
   });
+
+  it("existing-app generates its own Prisma client, installs its sources and finds a raw-SQL write, per owner; its code type-checks", async () => {
+    const example = join(repoRoot, "examples", "existing-app");
+    await rm(join(example, "generated"), { recursive: true, force: true });
+    const run = await runExample("example:existing-app");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^source products: public\.Product, 3 rows, 3 enqueued$/m);
+    expect(run.stdout).toMatch(/^source tickets: public\.Ticket, 1 rows, 1 enqueued$/m);
+    // Bob's ticket came in through raw SQL after the install; only Bob finds it.
+    const [ada, bob] = run.stdout.split(/^bob\? /m);
+    expect(bob).toMatch(/tickets:raw-\d+ {2}ticket "Tent pole snapped"/);
+    expect(ada).not.toContain("Tent pole snapped");
+    expect(ada).toMatch(/products:\d+ {2}Trail tent \(outdoor\)/);
+    expect(run.stdout).toMatch(/^products: 3\/3 indexed, tickets: 2\/2 indexed$/m);
+    await promisify(execFile)(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", example], { cwd: repoRoot });
+  }, 300_000);
+
+  // The same app on a PostgreSQL server: its tables in public, dualstore's in the schema "dualstore"; vectors in Pinecone (the protocol server).
+  it.skipIf(!postgresAvailable)("existing-app runs against PostgreSQL, side by side with the app's tables", async () => {
+    const pinecone = await startPineconeServer({ indexes: [{ name: "existing-app", dimension: 384 }] });
+    try {
+      const url = await freshServerDatabase();
+      const run = await runExample("example:existing-app", { DATABASE_URL: url, PINECONE_API_KEY: pinecone.apiKey, PINECONE_HOST: pinecone.indexHost("existing-app") });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^products: 3\/3 indexed, tickets: 2\/2 indexed$/m);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ name: string }>(
+          `SELECT table_schema || '.' || table_name AS name FROM information_schema.tables WHERE table_name IN ('Product', 'Ticket', 'User', 'Document') ORDER BY 1`,
+        );
+        expect(rows.map((row) => row.name)).toEqual(["dualstore.Document", "dualstore.User", "public.Product", "public.Ticket", "public.User"]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await pinecone.close();
+    }
+  }, 300_000);
 });
