@@ -4,7 +4,7 @@ import type { DatabaseOptions } from "./db/database.js";
 import type { DualstorePrismaClient } from "./db/dualstore-prisma-client.js";
 import type { PrismaClient as DualstoreClient } from "dualstore/prisma";
 import { ConfigurationError } from "./errors.js";
-import { parseConfig } from "./internal/validate.js";
+import { parseConfig, type Covered, type Unchecked } from "./internal/validate.js";
 import type { MigrationSource } from "./db/migrations.js";
 import { callback } from "./repository/fields.js";
 import type { OwnerMode } from "./repository/owners.js";
@@ -124,12 +124,7 @@ export const chunkerSettings = z.strictObject({
   tokenizerName: z.string().min(1).max(100).optional(),
 });
 
-/**
- * Every option an interface declares has its line in the group's schema: an option added to the
- * types alone would be refused as unknown, so it fails to compile here instead.
- */
-type Unchecked<Declared, Schema extends z.ZodType> = Exclude<keyof Declared, keyof z.input<Schema>>;
-type Covered<Missing extends never> = Missing;
+/** Every option the types declare has its line in its group's schema (see Covered). */
 export type OptionGroupsCovered = [
   Covered<Unchecked<DualstoreOptions, typeof dualstoreOptions>>,
   Covered<Unchecked<DatabaseOptions, typeof databaseOptions>>,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Dualstore } from "../client.js";
 import { redact } from "../core/redact.js";
 import { ConfigurationError } from "../errors.js";
-import { parseInput } from "../internal/validate.js";
+import { parseInput, type Covered, type Unchecked } from "../internal/validate.js";
 import { abortSignal, callback, id, tags as tagList, text } from "../repository/fields.js";
 import { scanInputs } from "./file-scan.js";
 import { pruneMissingFiles } from "./prune.js";
@@ -113,6 +113,9 @@ const optionsShape = z.strictObject({
   signal: abortSignal.optional(),
   onProgress: callback.optional(),
 });
+
+/** Every option IngestOptions declares has its line in the schema (see Covered). */
+export type IngestOptionsCovered = Covered<Unchecked<IngestOptions, typeof optionsShape>>;
 
 /**
  * Ingests text files into `ds`: one document per file, keyed by its absolute path (stored in

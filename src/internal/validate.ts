@@ -2,6 +2,14 @@ import type { z } from "zod";
 import { ConfigurationError, ValidationError, type ValidationIssue } from "../errors.js";
 import { nearest } from "./nearest.js";
 
+/**
+ * Keys a type declares that its strict schema lacks. `Covered<Unchecked<Options, typeof schema>>`
+ * compiles only when there are none: an option added to a type alone would be refused at run
+ * time as unknown, so it fails the build instead.
+ */
+export type Unchecked<Declared, Schema extends z.ZodType> = Exclude<keyof Declared, keyof NonNullable<z.input<Schema>>>;
+export type Covered<Missing extends never> = Missing;
+
 /** Parses `input` with `schema`; on failure throws a ValidationError naming every bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input, { error: unknownKeysMessage("field") });

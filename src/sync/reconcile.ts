@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { parseInput } from "../internal/validate.js";
+import { parseInput, type Covered, type Unchecked } from "../internal/validate.js";
 import { abortSignal } from "../repository/fields.js";
 import { qualifiedName } from "../db/driver.js";
 import type { PrismaClient } from "../db/prisma.js";
@@ -37,6 +37,9 @@ const reconcileOptions = z.strictObject({
   sampleSize: z.number().int().min(0).max(10_000).optional(),
   signal: abortSignal.optional(),
 });
+
+/** Every option ReconcileOptions declares has its line in the schema (see Covered). */
+export type ReconcileOptionsCovered = Covered<Unchecked<ReconcileOptions, typeof reconcileOptions>>;
 
 export interface ReconcileReport {
   readonly namespaces: string[];

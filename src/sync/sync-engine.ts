@@ -2,7 +2,7 @@ import { z } from "zod";
 import { sleep, throwIfAborted } from "../core/retry.js";
 import type { PrismaClient, Prisma } from "../db/prisma.js";
 import { BusyError, NotFoundError } from "../errors.js";
-import { parseInput } from "../internal/validate.js";
+import { parseInput, type Covered, type Unchecked } from "../internal/validate.js";
 import { IndexStatus } from "../db/prisma.js";
 import { abortSignal, callback, id, idList, text } from "../repository/fields.js";
 import type { Deleter } from "./deleter.js";
@@ -139,6 +139,11 @@ const indexDocumentsOptions = z
     signal: abortSignal.optional(),
   })
   .default({ batchSize: 32 });
+/** Every option and filter the types declare has its line in the schemas (see Covered). */
+export type IndexOptionsCovered = [
+  Covered<Unchecked<IndexDocumentsOptions, typeof indexDocumentsOptions>>,
+  Covered<Unchecked<IndexDocumentsFilter, typeof indexDocumentsFilter>>,
+];
 /** Checked before Prisma sees it: a bad status or a non-string tag is the caller's error, named. */
 const indexDocumentsFilter = z.strictObject({
   userId: id.nullable().optional(),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { qualifiedName } from "../db/driver.js";
 import type { PrismaClient } from "../db/prisma.js";
 import { parseInput } from "../internal/validate.js";
+import { storableDate } from "../repository/fields.js";
 
 /** One row of the usage ledger: what one owner's documents cost with one embedder on one UTC day. */
 export interface UsageRow {
@@ -38,7 +39,11 @@ export interface UsageEntry {
 
 const day = z.union([
   z.iso.date(),
-  z.date().transform((date) => date.toISOString().slice(0, 10)),
+  // Years 1 to 9999 only: a later one's ISO string ("+010000-...") is no date PostgreSQL reads.
+  z
+    .date()
+    .refine(storableDate, { message: "must be between the years 1 and 9999" })
+    .transform((date) => date.toISOString().slice(0, 10)),
 ]);
 const usageQuery = z
   .object({ userId: z.string().min(1).max(191).nullable().optional(), from: day.optional(), to: day.optional() })

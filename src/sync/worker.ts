@@ -6,7 +6,7 @@ import { redactAndClip } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
 import { inSpan, metric } from "../core/telemetry.js";
 import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, LeaseLostError, NotFoundError, ProviderError } from "../errors.js";
-import { parseInput } from "../internal/validate.js";
+import { parseInput, type Covered, type Unchecked } from "../internal/validate.js";
 import { abortSignal } from "../repository/fields.js";
 import type { Deleter } from "./deleter.js";
 import type { Indexer, IndexOutcome } from "./indexer.js";
@@ -57,6 +57,9 @@ const drainOptions = z.strictObject({
   budgetMs: z.number().int().min(0).max(86_400_000).optional(),
   signal: abortSignal.optional(),
 });
+
+/** Every option the types declare has its line in the schemas above and below (see Covered). */
+export type WorkerOptionsCovered = [Covered<Unchecked<DrainOptions, typeof drainOptions>>, Covered<Unchecked<WorkerOptions, typeof workerOptions>>];
 
 const workerOptions = z.strictObject({
   concurrency: z.number().int().min(1).max(64).optional(),

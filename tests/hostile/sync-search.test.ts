@@ -100,6 +100,12 @@ const cases: Array<HostileCase<Fixture>> = [
   refuses("search with no documentIds", ({ ds, user }) => ds.search("x", { userId: user.id, documentIds: [] }), V, "documentIds"),
   refuses("search with a misspelled option", ({ ds, user }) => ds.search("x", { userId: user.id, topk: 3 } as never), V, "topk"),
 
+  // the usage ledger
+  refuses("usage with a from date past year 9999", ({ ds }) => ds.usage({ from: new Date(8.64e15) }), V, "from"),
+  refuses("usage with a from that is no date", ({ ds }) => ds.usage({ from: "yesterday" }), V, "from"),
+  refuses("usage with a numeric userId", ({ ds }) => ds.usage({ userId: 5 as never }), V, "userId"),
+  refuses("usage with a misspelled key", ({ ds }) => ds.usage({ user: "x" } as never), V, "user"),
+
   // migrate, ingest
   refuses("migrate with a negative lock timeout", ({ ds }) => ds.migrate({ lockTimeoutMs: -1 }), V, "lockTimeoutMs"),
   refuses("migrate with a misspelled option", ({ ds }) => ds.migrate({ lockTimeout: 5 } as never), V, "lockTimeout"),
