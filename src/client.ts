@@ -230,7 +230,13 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   // Search spans start here, at the facade: the search module's own files stay free of them.
   const tracedSearch = (query: string, searchOptions: SearchOptions): Promise<SearchHit[]> => {
     const started = performance.now();
-    return inSpan("dualstore.search", { "dualstore.user.id": searchOptions.userId ?? "public", "dualstore.top_k": searchOptions.topK }, async (span) => {
+    // search() checks the options; the span must neither fail on nor record what it has not checked yet.
+    const options = (searchOptions ?? {}) as Partial<Record<keyof SearchOptions, unknown>>;
+    const attributes = {
+      "dualstore.user.id": typeof options.userId === "string" ? options.userId : "public",
+      "dualstore.top_k": typeof options.topK === "number" ? options.topK : undefined,
+    };
+    return inSpan("dualstore.search", attributes, async (span) => {
       let outcome = "error";
       try {
         const hits = await requireIndex().search(query, searchOptions);
