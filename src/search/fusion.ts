@@ -1,0 +1,61 @@
+/** One chunk found by either side of a hybrid search. */
+export interface FusionCandidate {
+  readonly vectorId: string;
+  /** Cosine similarity from the vector side; undefined when only the lexical side found the chunk. */
+  readonly vectorScore: number | undefined;
+  /** `ts_rank` from the lexical side; undefined when only the vector side found the chunk. */
+  readonly lexicalRank: number | undefined;
+}
+
+export interface Fusion {
+  /**
+   * "score" (default): each side's scores divided by that side's best in this query (so the best
+   * of each side is 1), then weighted and added. "rrf": reciprocal rank fusion,
+   * weight / (k + rank) summed over the sides.
+   */
+  readonly method?: "score" | "rrf";
+  /** Weight of the lexical side. Default 0.7 (measured: see the README's search quality table). */
+  readonly lexicalWeight?: number;
+  /** Weight of the vector side. Default 0.3. */
+  readonly vectorWeight?: number;
+  /** RRF's k. Default 60. */
+  readonly k?: number;
+}
+
+export const DEFAULT_FUSION = { method: "score", lexicalWeight: 0.7, vectorWeight: 0.3, k: 60 } as const;
+
+/** Candidates with their fused score, best first (ties: by vector id, so the order is stable). */
+export function fuse(candidates: readonly FusionCandidate[], fusion: Fusion = {}): Array<{ vectorId: string; score: number }> {
+  const { method, lexicalWeight, vectorWeight, k } = { ...DEFAULT_FUSION, ...fusion };
+  let scored: Array<{ vectorId: string; score: number }>;
+  if (method === "rrf") {
+    const lexicalRanks = rankOf(candidates, (c) => c.lexicalRank);
+    const vectorRanks = rankOf(candidates, (c) => c.vectorScore);
+    scored = candidates.map((c) => ({
+      vectorId: c.vectorId,
+      score: contribution(lexicalWeight, lexicalRanks.get(c.vectorId), k) + contribution(vectorWeight, vectorRanks.get(c.vectorId), k),
+    }));
+  } else {
+    const bestLexical = Math.max(0, ...candidates.map((c) => c.lexicalRank ?? 0));
+    const bestVector = Math.max(0, ...candidates.map((c) => c.vectorScore ?? 0));
+    scored = candidates.map((c) => ({
+      vectorId: c.vectorId,
+      score: lexicalWeight * share(c.lexicalRank, bestLexical) + vectorWeight * share(c.vectorScore, bestVector),
+    }));
+  }
+  return scored.sort((a, b) => b.score - a.score || (a.vectorId < b.vectorId ? -1 : a.vectorId > b.vectorId ? 1 : 0));
+}
+
+function share(value: number | undefined, best: number): number {
+  return value === undefined || best <= 0 ? 0 : Math.max(0, value) / best;
+}
+
+function contribution(weight: number, rank: number | undefined, k: number): number {
+  return rank === undefined ? 0 : weight / (k + rank);
+}
+
+/** 1-based rank of each candidate by `score`, among those that have one. */
+function rankOf(candidates: readonly FusionCandidate[], score: (c: FusionCandidate) => number | undefined): Map<string, number> {
+  const ranked = candidates.filter((c) => score(c) !== undefined).sort((a, b) => score(b)! - score(a)!);
+  return new Map(ranked.map((c, i) => [c.vectorId, i + 1]));
+}
