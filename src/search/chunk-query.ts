@@ -70,15 +70,19 @@ export class ChunkQuery {
        AND ($4::text[] IS NULL OR d.tags && $4::text[]) AND ($5::text[] IS NULL OR d.source = ANY($5::text[]))
        AND ($6::text[] IS NULL OR d.id = ANY($6::text[])) AND ($7::text IS NULL OR d.language = $7)`;
     // $8 query text (null: no lexical side), $9 configurations to read it with, $10 lexical limit.
+    // The chunks holding any of the words are found once, through the GIN index, before any join:
+    // a planner without statistics would otherwise repeat that scan for every document.
     this.sql = `WITH q AS (
          SELECT c.config, regexp_replace(plainto_tsquery(c.config, $8)::text, ''' (&|<->|<[0-9]+>) ''', ''' | ''', 'g') AS words
            FROM unnest($9::regconfig[]) AS c(config) WHERE $8::text IS NOT NULL
        ), any_words AS (
          SELECT string_agg('(' || words || ')', ' | ')::tsquery AS query FROM q WHERE words <> ''
+       ), matched AS MATERIALIZED (
+         SELECT k."vectorId", k."documentId", k.lexemes FROM ${chunk} k WHERE k.lexemes @@ (SELECT query FROM any_words)
        ), lexical AS (
          SELECT k."vectorId", ts_rank(k.lexemes, q.words::tsquery, 1) AS rank
-           FROM ${chunk} k JOIN ${document} d ON d.id = k."documentId" JOIN q ON q.config = ${textSearchConfigSql("d.language")}
-          WHERE k.lexemes @@ (SELECT query FROM any_words) AND q.words <> '' AND k.lexemes @@ q.words::tsquery AND ${visible}
+           FROM matched k JOIN ${document} d ON d.id = k."documentId" JOIN q ON q.config = ${textSearchConfigSql("d.language")}
+          WHERE q.words <> '' AND k.lexemes @@ q.words::tsquery AND ${visible}
           ORDER BY rank DESC, k."vectorId" LIMIT $10
        )
        SELECT k."vectorId" AS "k.vectorId", k.index AS "k.index", k.text AS "k.text", k.start AS "k.start", k."end" AS "k.end",
