@@ -1,6 +1,7 @@
 /** One chunk found by either side of a hybrid search. */
 export interface FusionCandidate {
   readonly vectorId: string;
+  readonly documentId: string;
   /** Cosine similarity from the vector side; undefined when only the lexical side found the chunk. */
   readonly vectorScore: number | undefined;
   /** `ts_rank` from the lexical side; undefined when only the vector side found the chunk. */
@@ -10,7 +11,9 @@ export interface FusionCandidate {
 export interface Fusion {
   /**
    * "score" (default): each side's scores divided by that side's best in this query (so the best
-   * of each side is 1), then weighted and added. "rrf": reciprocal rank fusion,
+   * of each side is 1), then weighted and added; a chunk one side did not find borrows that
+   * side's best score within its document (evidence for a document is spread over its chunks:
+   * the words may match one chunk and the meaning another). "rrf": reciprocal rank fusion,
    * weight / (k + rank) summed over the sides.
    */
   readonly method?: "score" | "rrf";
@@ -38,10 +41,19 @@ export function fuse(candidates: readonly FusionCandidate[], fusion: Fusion = {}
   } else {
     const bestLexical = Math.max(0, ...candidates.map((c) => c.lexicalRank ?? 0));
     const bestVector = Math.max(0, ...candidates.map((c) => c.vectorScore ?? 0));
-    scored = candidates.map((c) => ({
-      vectorId: c.vectorId,
-      score: lexicalWeight * share(c.lexicalRank, bestLexical) + vectorWeight * share(c.vectorScore, bestVector),
-    }));
+    const documentBest = new Map<string, { lexical: number; vector: number }>();
+    for (const c of candidates) {
+      const best = documentBest.get(c.documentId) ?? { lexical: 0, vector: 0 };
+      best.lexical = Math.max(best.lexical, share(c.lexicalRank, bestLexical));
+      best.vector = Math.max(best.vector, share(c.vectorScore, bestVector));
+      documentBest.set(c.documentId, best);
+    }
+    scored = candidates.map((c) => {
+      const best = documentBest.get(c.documentId)!;
+      const lexical = c.lexicalRank === undefined ? best.lexical : share(c.lexicalRank, bestLexical);
+      const vector = c.vectorScore === undefined ? best.vector : share(c.vectorScore, bestVector);
+      return { vectorId: c.vectorId, score: lexicalWeight * lexical + vectorWeight * vector };
+    });
   }
   return scored.sort((a, b) => b.score - a.score || (a.vectorId < b.vectorId ? -1 : a.vectorId > b.vectorId ? 1 : 0));
 }

@@ -138,7 +138,12 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
       : mode === "lexical" || degraded
         ? chunks.filter((chunk) => chunk.lexicalRank !== undefined).map((chunk) => ({ vectorId: chunk.vectorId, score: chunk.lexicalRank! }))
         : fuse(
-            chunks.map((chunk) => ({ vectorId: chunk.vectorId, vectorScore: vectorScores.get(chunk.vectorId), lexicalRank: chunk.lexicalRank })),
+            chunks.map((chunk) => ({
+              vectorId: chunk.vectorId,
+              documentId: chunk.document.id,
+              vectorScore: vectorScores.get(chunk.vectorId),
+              lexicalRank: chunk.lexicalRank,
+            })),
             opts.fusion,
           );
   ranked.sort((a, b) => b.score - a.score || (a.vectorId < b.vectorId ? -1 : 1));
