@@ -17,15 +17,15 @@ export interface Fusion {
    * weight / (k + rank) summed over the sides.
    */
   readonly method?: "score" | "rrf";
-  /** Weight of the lexical side. Default 0.7 (measured: see the README's search quality table). */
+  /** Weight of the lexical side. Default 0.9 (measured with the offline embedder: see the README's search quality table). */
   readonly lexicalWeight?: number;
-  /** Weight of the vector side. Default 0.3. */
+  /** Weight of the vector side. Default 0.1. */
   readonly vectorWeight?: number;
   /** RRF's k. Default 60. */
   readonly k?: number;
 }
 
-export const DEFAULT_FUSION = { method: "score", lexicalWeight: 0.7, vectorWeight: 0.3, k: 60 } as const;
+export const DEFAULT_FUSION = { method: "score", lexicalWeight: 0.9, vectorWeight: 0.1, k: 60 } as const;
 
 /** Candidates with their fused score, best first (ties: by vector id, so the order is stable). */
 export function fuse(candidates: readonly FusionCandidate[], fusion: Fusion = {}): Array<{ vectorId: string; score: number }> {

@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import { fuse } from "../../src/search/fusion.js";
 
 describe("fusion", () => {
-  it("weighs each side's scores relative to that side's best, lexical 0.7 and vector 0.3 by default", () => {
+  it("weighs each side's scores relative to that side's best, lexical 0.9 and vector 0.1 by default", () => {
     const fused = fuse([
       { vectorId: "a#1.x", documentId: "a", lexicalRank: 0.2, vectorScore: 0.4 },
       { vectorId: "b#1.x", documentId: "b", lexicalRank: 0.1, vectorScore: 0.8 },
     ]);
     expect(fused.map((hit) => hit.vectorId)).toEqual(["a#1.x", "b#1.x"]);
-    expect(fused[0]!.score).toBeCloseTo(0.7 + 0.3 * 0.5);
-    expect(fused[1]!.score).toBeCloseTo(0.7 * 0.5 + 0.3);
+    expect(fused[0]!.score).toBeCloseTo(0.9 + 0.1 * 0.5);
+    expect(fused[1]!.score).toBeCloseTo(0.9 * 0.5 + 0.1);
   });
 
   it("lets a chunk one side missed borrow that side's best score within its document", () => {
@@ -22,7 +22,7 @@ describe("fusion", () => {
     expect(fused).toEqual([
       { vectorId: "a#1.meaning", score: 1 },
       { vectorId: "a#1.words", score: 1 },
-      { vectorId: "b#1.x", score: 0.7 },
+      { vectorId: "b#1.x", score: 0.9 },
     ]);
   });
 
