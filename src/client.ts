@@ -240,7 +240,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   // Search spans start here, at the facade: the search module's own files stay free of them.
   const tracedSearch = (query: string, searchOptions: SearchOptions): Promise<SearchResults> => {
     const started = performance.now();
-    return inSpan("dualstore.search", { "dualstore.user.id": searchOptions.userId ?? "public", "dualstore.top_k": searchOptions.topK }, async (span) => {
+    return inSpan("dualstore.search", { "dualstore.user.id": searchOptions?.userId ?? "public", "dualstore.top_k": searchOptions?.topK }, async (span) => {
       let outcome = "error";
       try {
         const hits = await runSearch(query, searchOptions);
