@@ -26,10 +26,12 @@ import { createRepositories, inTransaction, standaloneContext, type Repositories
 import type { Scope } from "./repository/scope.js";
 import { installExtras } from "./schema/extras.js";
 import { checkSchema } from "./schema/schema-check.js";
-import type { SearchHit, SearchOptions } from "./search/search.js";
 import { searchSources, type SourceHitOf, type SourceSearchOptions } from "./sources/source-search.js";
 import type { AnySource } from "./sources/source.js";
 import { SourceRegistry, type SourceInstallOptions, type SourceInstallReport, type SourceStatus } from "./sources/sources.js";
+import { ChunkQuery } from "./search/chunk-query.js";
+import { evaluate, type EvaluateOptions, type EvaluationQuery, type EvaluationReport } from "./search/evaluate.js";
+import { search, type SearchOptions, type SearchResults } from "./search/search.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
 import type { IndexOutcome } from "./sync/indexer.js";
@@ -107,7 +109,7 @@ export interface ScopedDualstore extends Repositories, IndexOperations {
   /** Runs `work` in one database transaction, with repositories scoped to this user. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Searches this user's documents and public ones. */
-  search(query: string, options?: Omit<SearchOptions, "userId">): Promise<SearchHit[]>;
+  search(query: string, options?: Omit<SearchOptions, "userId">): Promise<SearchResults>;
   /** Searches this user's rows of sources, and public ones. */
   readonly sources: {
     search<const S extends readonly (string | AnySource)[]>(query: string, options: Omit<SourceSearchOptions<S>, "userId">): Promise<Array<SourceHitOf<S[number]>>>;
@@ -142,8 +144,16 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstoreClien
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Indexes many documents (ids, or a filter) in batches whose cost follows chunks, not round trips. */
   indexDocuments(target: readonly string[] | IndexDocumentsFilter, options?: IndexDocumentsOptions): Promise<IndexDocumentsResult>;
-  /** Semantic search over the documents `options.userId` may see (null: public documents only). */
-  search(query: string, options: SearchOptions): Promise<SearchHit[]>;
+  /**
+   * Hybrid search (words and meaning; see `mode`) over the documents `options.userId` may see
+   * (null: public documents only).
+   */
+  search(query: string, options: SearchOptions): Promise<SearchResults>;
+  /**
+   * Measures search on your own data: runs each query in each mode (default all three) and
+   * reports recall@1, recall@10, MRR@10 and nDCG@10 against the documents you expected.
+   */
+  evaluate(queries: readonly EvaluationQuery[], options: EvaluateOptions): Promise<EvaluationReport>;
   /** The sync outbox and its workers. */
   readonly sync: SyncQueue;
   /** The app tables made searchable, declared in `sources`: install, status, remove, search. */
@@ -228,7 +238,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const sync: DocumentSync = index?.documentSync ?? rowOnlySync(prisma);
   const usageLedger = new UsageLedger(prisma, database.schema);
   // Search spans start here, at the facade: the search module's own files stay free of them.
-  const tracedSearch = (query: string, searchOptions: SearchOptions): Promise<SearchHit[]> => {
+  const tracedSearch = (query: string, searchOptions: SearchOptions): Promise<SearchResults> => {
     const started = performance.now();
     // search() checks the options; the span must neither fail on nor record what it has not checked yet.
     const options = (searchOptions ?? {}) as Partial<Record<keyof SearchOptions, unknown>>;
@@ -239,7 +249,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     return inSpan("dualstore.search", attributes, async (span) => {
       let outcome = "error";
       try {
-        const hits = await requireIndex().search(query, searchOptions);
+        const hits = await runSearch(query, searchOptions);
         outcome = "ok";
         span.set({ "dualstore.hits": hits.length, "dualstore.document.ids": [...new Set(hits.map((hit) => hit.document.id))] });
         return hits;
@@ -255,6 +265,11 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     ensureOpen();
     if (!index) throw new ConfigurationError("vectorStore: this instance was created with vectorStore: null; indexing and search need one");
     return index;
+  };
+  const chunkQuery = new ChunkQuery(prisma, database.schema);
+  const runSearch = (query: string, searchOptions: SearchOptions) => {
+    const { embedder, store, namespacing } = requireIndex();
+    return search({ prisma, chunks: chunkQuery, vectors: { embedder, store, namespacing }, logger }, query, searchOptions);
   };
   const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, repositoryOptions), sync);
   const transactionFor = (scope: Scope) => <T>(work: (tx: Repositories) => Promise<T>) => {
@@ -329,6 +344,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     transaction: transactionFor(null),
     indexDocuments: (target, indexOptions) => requireIndex().engine.indexDocuments(target, indexOptions),
     search: (query, searchOptions) => tracedSearch(query, searchOptions),
+    evaluate: (queries, evaluateOptions) => evaluate(runSearch, queries, evaluateOptions),
     sync: {
       enqueue: async (documentIds, kind = "index") => {
         const ids = parseInput(idList, documentIds, "document ids");

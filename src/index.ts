@@ -110,8 +110,10 @@ export type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 export type { UsageQuery, UsageRow } from "./sync/usage-ledger.js";
 export { createDrainHandler, type DrainHandlerOptions, type DrainReport, type DrainTarget } from "./serverless/drain-handler.js";
 export { toNodeListener } from "./serverless/node-listener.js";
-export type { SearchOptions, SearchHit } from "./search/search.js";
-export type { SearchDocument } from "./search/hydrate.js";
+export type { SearchOptions, SearchHit, SearchMode, SearchResults, SearchDegradation } from "./search/search.js";
+export type { Fusion } from "./search/fusion.js";
+export type { EvaluateOptions, EvaluationQuery, EvaluationReport, RetrievalMetrics } from "./search/evaluate.js";
+export type { SearchDocument } from "./search/chunk-query.js";
 
 // Sources: an app's own tables made searchable
 export { defineSource, type Source, type SourceDefinition, type SourceRow, type AnySource } from "./sources/source.js";

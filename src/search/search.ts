@@ -1,22 +1,33 @@
 import { z } from "zod";
+import type { Logger } from "../core/logger.js";
+import { redact } from "../core/redact.js";
 import type { PrismaClient } from "../db/prisma.js";
-import type { ManagedEmbedder } from "../embedders/managed-embedder.js";
+import { DualstoreError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { documentSources } from "../repository/documents.js";
 import { id, text } from "../repository/fields.js";
-import { namespaceFor, PUBLIC_NAMESPACE, type Namespacing } from "../sync/indexer.js";
-import { PUBLIC_OWNER } from "../sync/vector-metadata.js";
-import { and, eq, inList, type VectorFilter } from "../vector-stores/filter.js";
-import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
-import type { Hydrator, SearchDocument } from "./hydrate.js";
+import type { ChunkQuery, SearchDocument } from "./chunk-query.js";
+import { fuse } from "./fusion.js";
+import { queryVectors, VectorSideError, type VectorSide } from "./vector-side.js";
+
+const weight = z.number().min(0).max(1_000);
 
 const searchOptions = z.strictObject({
   /** Whose documents to search: theirs and public ones. `null`: public documents only. */
   userId: id.nullable(),
   /** Hits to return, 1..100. Default: the user's ragTopK setting, else 5. */
   topK: z.number().int().min(1).max(100).optional(),
-  /** Lowest cosine similarity to return, -1..1. Default: the user's ragMinScore setting, else 0. */
+  /**
+   * Lowest cosine similarity a vector-side candidate needs, -1..1 (lexical candidates need one
+   * matching word instead). Default: the user's ragMinScore setting, else 0.
+   */
   minScore: z.number().min(-1).max(1).optional(),
+  /** "hybrid" (default): words and meaning fused; "vector": meaning only; "lexical": words only, no embedder or vector store call. */
+  mode: z.enum(["hybrid", "vector", "lexical"]).optional(),
+  /** How hybrid mode fuses the two rankings; see {@link Fusion}. */
+  fusion: z
+    .strictObject({ method: z.enum(["score", "rrf"]).optional(), lexicalWeight: weight.optional(), vectorWeight: weight.optional(), k: z.number().min(0).max(10_000).optional() })
+    .optional(),
   /** Only documents carrying at least one of these tags. */
   tags: z.array(text({ min: 1, max: 100 })).min(1).max(50).optional(),
   /** Only documents from these sources. */
@@ -31,69 +42,132 @@ const searchOptions = z.strictObject({
 const searchQuery = text({ max: 10_000 }).refine((value) => value.trim() !== "", { message: "must contain a non-blank character" });
 
 export type SearchOptions = z.input<typeof searchOptions>;
+export type SearchMode = NonNullable<SearchOptions["mode"]>;
 
 export interface SearchHit {
   readonly document: SearchDocument;
   readonly chunk: { readonly index: number; readonly text: string; readonly start: number; readonly end: number; readonly vectorId: string };
-  /** Cosine similarity of the query and the chunk, -1..1. */
+  /**
+   * What the hits are ordered by. "vector" mode: the cosine similarity of query and chunk, -1..1.
+   * "lexical" mode: `ts_rank` of the chunk's words (length-normalized, 0..1, small numbers).
+   * "hybrid" mode: the fused score, 0..1 with the default weights (1 = best on both sides).
+   */
   readonly score: number;
+  /** Cosine similarity of query and chunk, when the vector side found the chunk. */
+  readonly vectorScore?: number;
+  /** `ts_rank` of the chunk, when the lexical side found it. */
+  readonly lexicalScore?: number;
 }
 
-export interface SearchDeps {
-  readonly prisma: PrismaClient;
-  readonly embedder: ManagedEmbedder;
-  readonly store: ManagedVectorStore;
-  readonly hydrator: Hydrator;
-  readonly namespacing: Namespacing;
+/** Why a hybrid search answered from words alone. */
+export interface SearchDegradation {
+  /** Which side failed. */
+  readonly component: "embedder" | "vectorStore";
+  /** The failure's DualstoreError code ("PROVIDER", "ABORTED", ...), or "UNKNOWN". */
+  readonly code: string;
+  /** The failure's message, without secrets. */
+  readonly message: string;
 }
 
 /**
- * Semantic search: embed the query, ask the vector store for the closest chunks the caller may
- * see (owner filter plus the optional tag, source, document and language filters), drop those
- * under `minScore`, and hydrate the rest from PostgreSQL in one query, keeping the store's rank.
+ * The hits, best first: a plain array. When the embedder or the vector store failed and a hybrid
+ * search answered from its lexical side alone, the array carries a non-enumerable `degraded`
+ * saying why (absent otherwise), so code that treats the result as an array is unaffected.
  */
-export async function search(deps: SearchDeps, query: string, options: SearchOptions): Promise<SearchHit[]> {
+export type SearchResults = SearchHit[] & { readonly degraded?: SearchDegradation };
+
+export interface SearchDeps {
+  readonly prisma: PrismaClient;
+  readonly chunks: ChunkQuery;
+  readonly vectors: VectorSide;
+  readonly logger: Logger;
+}
+
+/**
+ * Hybrid search. The vector side embeds the query and asks the store for the closest chunks the
+ * caller may see; then ONE SQL statement ranks chunks by the query's words (full-text search in
+ * each document's language) and hydrates both sides' candidates, keeping only what PostgreSQL
+ * vouches for; the two rankings are fused. If the vector side fails, a hybrid search answers
+ * from the lexical side and says so (`degraded`).
+ */
+export async function search(deps: SearchDeps, query: string, options: SearchOptions): Promise<SearchResults> {
   const q = parseInput(searchQuery, query, "search query");
   const opts = parseInput(searchOptions, options, "search options");
+  const mode = opts.mode ?? "hybrid";
   const settings =
-    opts.userId !== null && (opts.topK === undefined || opts.minScore === undefined)
+    opts.userId !== null && (opts.topK === undefined || (opts.minScore === undefined && mode !== "lexical"))
       ? await deps.prisma.userSettings.findUnique({ where: { userId: opts.userId }, select: { ragTopK: true, ragMinScore: true } })
       : null;
   const topK = opts.topK ?? settings?.ragTopK ?? 5;
   const minScore = opts.minScore ?? settings?.ragMinScore ?? 0;
-  const vector = await deps.embedder.embedQuery(q, { signal: opts.signal });
-
-  const sources = opts.source === undefined ? undefined : Array.isArray(opts.source) ? opts.source : [opts.source];
-  const filter: VectorFilter | undefined = and(
-    inList("owner", opts.userId === null ? [PUBLIC_OWNER] : [opts.userId, PUBLIC_OWNER]),
-    opts.tags ? inList("tags", opts.tags) : undefined,
-    sources ? inList("source", sources) : undefined,
-    opts.documentIds ? inList("documentId", opts.documentIds) : undefined,
-    opts.language ? eq("language", opts.language) : undefined,
-  );
-  const namespaces = [...new Set([namespaceFor(deps.namespacing, opts.userId), deps.namespacing === "single" ? "" : PUBLIC_NAMESPACE])];
-  // Ask for a few more than topK: hits the database does not vouch for (orphans, deletes in
-  // flight) are dropped during hydration and must not leave the page short.
+  const scope = {
+    userId: opts.userId,
+    tags: opts.tags,
+    sources: opts.source === undefined ? undefined : Array.isArray(opts.source) ? opts.source : [opts.source],
+    documentIds: opts.documentIds,
+    language: opts.language,
+  };
+  // Each side returns a few more than topK: hits the database does not vouch for (orphans,
+  // deletes in flight) are dropped during hydration and must not leave the page short, and
+  // fusion needs each side's runners-up.
   const fetchK = Math.min(topK + Math.max(5, topK), 10_000);
-  const results = await Promise.all(
-    // Hits are hydrated from PostgreSQL: the store need not send their metadata (chunk text included).
-    namespaces.map((namespace) => deps.store.query({ vector, topK: fetchK, filter, namespace, includeMetadata: false }, { signal: opts.signal })),
-  );
-  const matches = results
-    .flat()
-    .filter((match) => match.score >= minScore)
-    .sort((a, b) => b.score - a.score);
-  const hydrated = await deps.hydrator.hydrate(
-    matches.map((match) => match.id),
-    opts.userId,
-  );
-  const hits: SearchHit[] = [];
-  for (const match of matches) {
-    const chunk = hydrated.get(match.id);
-    if (!chunk) continue;
-    const { document, ...rest } = chunk;
-    hits.push({ document, chunk: rest, score: match.score });
-    if (hits.length === topK) break;
+
+  let vectorScores = new Map<string, number>();
+  let degraded: SearchDegradation | undefined;
+  if (mode !== "lexical") {
+    try {
+      const matches = await queryVectors(deps.vectors, q, { ...scope, topK: fetchK, signal: opts.signal });
+      vectorScores = new Map(matches.filter((match) => match.score >= minScore).map((match) => [match.id, match.score]));
+    } catch (error) {
+      if (mode === "vector" || opts.signal?.aborted || !(error instanceof VectorSideError)) throw error instanceof VectorSideError ? error.cause : error;
+      degraded = degradation(error);
+      deps.logger.warn("search answered from its lexical side only: the vector side failed", { ...degraded });
+    }
   }
+
+  const chunks = await deps.chunks.run({
+    ...scope,
+    vectorIds: [...vectorScores.keys()],
+    text: mode === "vector" ? undefined : q,
+    lexicalLimit: fetchK,
+  });
+  const byId = new Map(chunks.map((chunk) => [chunk.vectorId, chunk]));
+  const ranked =
+    mode === "vector"
+      ? [...vectorScores].filter(([vectorId]) => byId.has(vectorId)).map(([vectorId, score]) => ({ vectorId, score }))
+      : mode === "lexical" || degraded
+        ? chunks.filter((chunk) => chunk.lexicalRank !== undefined).map((chunk) => ({ vectorId: chunk.vectorId, score: chunk.lexicalRank! }))
+        : fuse(
+            chunks.map((chunk) => ({
+              vectorId: chunk.vectorId,
+              documentId: chunk.document.id,
+              vectorScore: vectorScores.get(chunk.vectorId),
+              lexicalRank: chunk.lexicalRank,
+            })),
+            opts.fusion,
+          );
+  ranked.sort((a, b) => b.score - a.score || (a.vectorId < b.vectorId ? -1 : 1));
+
+  const hits: SearchHit[] = ranked.slice(0, topK).map(({ vectorId, score }) => {
+    const { document, lexicalRank, ...chunk } = byId.get(vectorId)!;
+    const vectorScore = vectorScores.get(vectorId);
+    return {
+      document,
+      chunk,
+      score,
+      ...(vectorScore === undefined ? {} : { vectorScore }),
+      ...(lexicalRank === undefined ? {} : { lexicalScore: lexicalRank }),
+    };
+  });
+  if (degraded) Object.defineProperty(hits, "degraded", { value: degraded, enumerable: false });
   return hits;
+}
+
+function degradation(error: VectorSideError): SearchDegradation {
+  const cause = error.cause;
+  return {
+    component: error.component,
+    code: cause instanceof DualstoreError ? cause.code : "UNKNOWN",
+    message: redact(cause instanceof Error ? cause.message : String(cause)),
+  };
 }

@@ -1,6 +1,7 @@
 import { qualifiedName } from "../db/driver.js";
 import type { Prisma, PrismaClient } from "../db/prisma.js";
 import { forgetStatementArgs } from "../db/prisma-debug-history.js";
+import { textSearchConfigSql } from "../db/text-search-config.js";
 
 /** A document as the sync pipeline decides on it: everything but the content. */
 export interface CandidateRow {
@@ -185,13 +186,14 @@ export class DocumentStateTable {
        ), removed AS (
          DELETE FROM ${this.chunk} k USING upd WHERE k."documentId" = upd.id AND NOT (k."vectorId" = ANY(upd."vectorIds"))
        ), written AS (
-         INSERT INTO ${this.chunk} ("vectorId", "documentId", index, hash, "metadataHash", text, start, "end", "tokenCount", embedder, "createdAt", "updatedAt")
-         SELECT c."vectorId", c."documentId", c.index, c.hash, c."metadataHash", c.text, c.start, c."end", c."tokenCount", c.embedder, now(), now()
+         INSERT INTO ${this.chunk} ("vectorId", "documentId", index, hash, "metadataHash", text, start, "end", "tokenCount", embedder, lexemes, "createdAt", "updatedAt")
+         SELECT c."vectorId", c."documentId", c.index, c.hash, c."metadataHash", c.text, c.start, c."end", c."tokenCount", c.embedder,
+                to_tsvector(${textSearchConfigSql("d.language")}, c.text), now(), now()
            FROM jsonb_to_recordset($2::jsonb) AS c("vectorId" text, "documentId" text, index int, hash text, "metadataHash" text, text text,
                                                     start int, "end" int, "tokenCount" int, embedder text)
-           JOIN upd ON upd.id = c."documentId"
+           JOIN upd ON upd.id = c."documentId" JOIN ${this.document} d ON d.id = c."documentId"
          ON CONFLICT ("vectorId") DO UPDATE SET index = EXCLUDED.index, "metadataHash" = EXCLUDED."metadataHash", start = EXCLUDED.start,
-           "end" = EXCLUDED."end", "tokenCount" = EXCLUDED."tokenCount", "updatedAt" = now()
+           "end" = EXCLUDED."end", "tokenCount" = EXCLUDED."tokenCount", lexemes = EXCLUDED.lexemes, "updatedAt" = now()
        )
        SELECT id, status FROM upd`,
       JSON.stringify(documents.map((d) => ({ ...d, readUpdatedAt: d.readUpdatedAt.toISOString() }))),

@@ -9,8 +9,6 @@ import type { TransactionClient } from "../db/prisma.js";
 import { checkEmbedderConfig, createEmbedder, type EmbedderConfig } from "../embedders/create-embedder.js";
 import { ManagedEmbedder } from "../embedders/managed-embedder.js";
 import type { DocumentSync, SyncMode } from "../repository/hooks.js";
-import { Hydrator } from "../search/hydrate.js";
-import { search, type SearchHit, type SearchOptions } from "../search/search.js";
 import { checkVectorStoreConfig, createVectorStore, type VectorStoreConfig } from "../vector-stores/create-vector-store.js";
 import { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import { Deleter } from "./deleter.js";
@@ -77,7 +75,6 @@ export interface VectorIndex {
   readonly documentSync: DocumentSync;
   readonly queue: JobQueue;
   readonly worker: SyncWorker;
-  search(query: string, options: SearchOptions): Promise<SearchHit[]>;
   reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
   health(): Promise<{ vectorStore: ComponentHealth; embedder: ComponentHealth }>;
   close(): Promise<void>;
@@ -133,7 +130,6 @@ export async function openVectorIndex(
   const deleter = new Deleter({ table, queue, store, namespacing, leaseMs, logger });
   const sweeper = new Sweeper({ prisma: database.prisma, table, store, queue, leaseMs });
   const engine = new SyncEngine({ prisma: database.prisma, indexer, deleter, leaseMs });
-  const hydrator = new Hydrator(database.prisma, database.schema);
   const worker = new SyncWorker({ queue, indexer, deleter, sweeper, logger, leaseMs, retry: sync.jobs ?? {}, maintain: () => store.maintain() });
   const reconciler = new Reconciler({ prisma: database.prisma, schema: database.schema, store, table, queue, leaseMs });
 
@@ -194,7 +190,6 @@ export async function openVectorIndex(
     embedder,
     store,
     documentSync,
-    search: (query, searchOptions) => search({ prisma: database.prisma, embedder, store, hydrator, namespacing }, query, searchOptions),
     reconcile: (reconcileOptions) => reconciler.run(reconcileOptions),
     async health() {
       const [vectorStore, embedderHealth] = await Promise.all([

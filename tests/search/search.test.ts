@@ -1,6 +1,7 @@
 import { beforeAll, expect, it } from "vitest";
-import { ValidationError, type Dualstore, type QueryEvent, type User } from "../../src/index.js";
+import { MemoryVectorStore, ValidationError, type Dualstore, type QueryEvent, type User } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
+import { CountingEmbedder, FaultyStore } from "../helpers/doubles.js";
 import { rejectsWith } from "../helpers/errors.js";
 import type { PrismaClient } from "../../src/db/prisma.js";
 
@@ -10,10 +11,15 @@ describeEachDatabase("search", (target) => {
   const statements: QueryEvent[] = [];
   const docs: Record<string, string> = {};
 
+  const store = new FaultyStore(new MemoryVectorStore());
+  const embedder = new CountingEmbedder();
+  const storeStats = () => ({ query: store.calls.query, embedderQueries: embedder.queries });
+
   beforeAll(async () => {
     ds = await target.open({
       database: { onQuery: (event) => statements.push(event) },
-      vectorStore: { provider: "memory" },
+      vectorStore: store,
+      embedder,
       sync: { onWrite: "none" },
     });
     user = await ds.users.create({ email: "searcher@example.com" });
@@ -54,7 +60,11 @@ describeEachDatabase("search", (target) => {
     await ds.settings.update(user.id, { ragTopK: 1, ragMinScore: 0 });
     expect(await ds.search("replication", { userId: user.id })).toHaveLength(1);
     await ds.settings.update(user.id, { ragTopK: 5, ragMinScore: 0.99 });
-    expect(await ds.search("replication", { userId: user.id })).toEqual([]);
+    expect(await ds.search("replication", { userId: user.id, mode: "vector" })).toEqual([]);
+    // minScore gates the vector side only: hybrid still finds the chunks holding the word.
+    const hybrid = await ds.search("replication", { userId: user.id });
+    expect(hybrid.map((hit) => hit.document.id)).toEqual([docs.postgres]);
+    expect(hybrid[0]).not.toHaveProperty("vectorScore");
     await ds.settings.update(user.id, { ragMinScore: 0 });
   });
 
@@ -76,6 +86,43 @@ describeEachDatabase("search", (target) => {
     const hits = await ds.search("ephemeral marmot", { userId: user.id, minScore: -1, topK: 10 });
     expect(hits.length).toBeGreaterThan(0);
     expect(hits.map((h) => h.document.id)).not.toContain(doc.id);
+  });
+
+  it("finds a rare exact word lexically, in each document's own language, with no embedder or vector store call", async () => {
+    const before = { ...storeStats() };
+    const hits = await ds.search("replicaciones", { userId: user.id, mode: "lexical", minScore: 0, topK: 5 });
+    // The Spanish stemmer reads "replicaciones" and "replicación" as one word; English would not.
+    expect(hits.map((hit) => hit.document.id)).toEqual([docs.spanish]);
+    expect(hits[0]!.score).toBeGreaterThan(0);
+    expect(hits[0]!.lexicalScore).toBe(hits[0]!.score);
+    expect(storeStats()).toEqual(before);
+  });
+
+  it("ranks by words and meaning together by default, in one SQL statement and one vector query", async () => {
+    statements.length = 0;
+    const before = storeStats().query;
+    const hits = await ds.search("sourdough starter flour", { userId: user.id, minScore: 0, topK: 3 });
+    expect(hits[0]!.document.id).toBe(docs.bread);
+    expect(hits[0]!.vectorScore).toBeGreaterThan(0);
+    expect(hits[0]!.lexicalScore).toBeGreaterThan(0);
+    expect(hits[0]!.score).toBeCloseTo(1, 5);
+    expect(statements).toHaveLength(1);
+    expect(storeStats().query - before).toBe(1);
+  });
+
+  it("never returns another owner's document or a source mirror from either side", async () => {
+    const other = await ds.users.create({ email: "other-searcher@example.com" });
+    const theirs = await ds.documents.create({ userId: other.id, title: "Theirs", source: "api", content: "quokka quokka marsupial quokka" });
+    const mirror = await ds.documents.create({ userId: user.id, title: "Mirror", source: "api", content: "quokka mirror marsupial" });
+    await ds.indexDocuments([theirs.id, mirror.id]);
+    await ds.prisma.document.update({ where: { id: mirror.id }, data: { sourceName: "products", sourceKey: "1" } });
+    for (const mode of ["hybrid", "lexical", "vector"] as const) {
+      const hits = await ds.search("quokka marsupial", { userId: user.id, mode, minScore: -1, topK: 20 });
+      expect(hits.map((hit) => hit.document.id)).not.toContain(theirs.id);
+      expect(hits.map((hit) => hit.document.id)).not.toContain(mirror.id);
+    }
+    const own = await ds.search("quokka marsupial", { userId: other.id, mode: "lexical", topK: 5 });
+    expect(own.map((hit) => hit.document.id)).toEqual([theirs.id]);
   });
 
   it("rejects searches without an explicit owner, and malformed options, naming the field", async () => {

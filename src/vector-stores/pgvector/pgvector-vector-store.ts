@@ -41,6 +41,10 @@ export class PgVectorStore implements VectorStore {
   readonly limits: VectorStoreLimits = { maxUpsertRecords: 500, maxIdsPerRequest: 1_000, maxIdLength: 1_024 };
   private table = "";
   private dimension = 0;
+  /** Rows upserted since the table's statistics were last gathered, and the table's row estimate then. */
+  private upsertedSinceAnalyze = 0;
+  private rowsAtAnalyze = 0;
+  private analyzing: Promise<void> | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -94,6 +98,11 @@ export class PgVectorStore implements VectorStore {
     await prisma.$executeRawUnsafe(
       `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(`${name}_metadata_gin`)} ON ${this.table} USING gin (metadata jsonb_path_ops)`,
     );
+    // A table never analyzed (PGlite runs no autovacuum) has no statistics, and without them the
+    // planner scans and sorts every vector instead of walking the HNSW index.
+    const [stats] = await prisma.$queryRawUnsafe<Array<{ rows: number }>>(`SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = $1::regclass`, this.table);
+    if ((stats?.rows ?? -1) < 0) await this.analyze();
+    else this.rowsAtAnalyze = stats!.rows;
     if (this.connection.driver === "pglite") {
       // One connection: session settings hold for every later query.
       for (const statement of this.searchSettings()) await prisma.$executeRawUnsafe(statement);
@@ -117,6 +126,33 @@ export class PgVectorStore implements VectorStore {
       ),
       options,
     );
+    // After a bulk load (a tenth of the table, at least 1,000 rows) the statistics are refreshed
+    // at once: PostgreSQL's autovacuum would get to it eventually, PGlite's never.
+    this.upsertedSinceAnalyze += records.length;
+    if (this.upsertedSinceAnalyze >= Math.max(1_000, this.rowsAtAnalyze / 10)) await this.analyze();
+  }
+
+  /** Upkeep: refreshes the table's statistics, so queries keep using the HNSW index. */
+  async maintain(): Promise<void> {
+    await this.analyze();
+  }
+
+  private analyze(): Promise<void> {
+    this.analyzing ??= (async () => {
+      const upserted = this.upsertedSinceAnalyze;
+      try {
+        await this.run(() => this.connection.prisma.$executeRawUnsafe(`ANALYZE ${this.table}`), undefined);
+        const [stats] = await this.connection.prisma.$queryRawUnsafe<Array<{ rows: number }>>(
+          `SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = $1::regclass`,
+          this.table,
+        );
+        this.rowsAtAnalyze = Math.max(0, stats?.rows ?? 0);
+        this.upsertedSinceAnalyze -= upserted;
+      } finally {
+        this.analyzing = undefined;
+      }
+    })();
+    return this.analyzing;
   }
 
   async delete(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<void> {

@@ -1,0 +1,127 @@
+import { qualifiedName, quoteIdentifier } from "../db/driver.js";
+import { Prisma, type PrismaClient } from "../db/prisma.js";
+import type { Document } from "../db/prisma.js";
+import { TEXT_SEARCH_CONFIGS, textSearchConfigFor, textSearchConfigSql } from "../db/text-search-config.js";
+
+/**
+ * A document as search returns it: without its content, its vector ids (one per chunk, so
+ * thousands for a large document) and its sync lease, none of which a hit needs.
+ */
+export type SearchDocument = Omit<Document, "content" | "vectorIds" | "syncToken" | "syncLeaseUntil">;
+
+/** Columns hydration leaves out; see SearchDocument. */
+const OMITTED = new Set(["content", "vectorIds", "syncToken", "syncLeaseUntil"]);
+
+export interface HydratedChunk {
+  readonly vectorId: string;
+  readonly index: number;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly document: SearchDocument;
+  /** The chunk's lexical rank (`ts_rank`, length-normalized) when it matched the query's words. */
+  readonly lexicalRank: number | undefined;
+}
+
+/** Which documents a query may return: the same conditions bind the lexical and the vector side. */
+export interface ChunkScope {
+  /** undefined: every document; null: public documents only. */
+  readonly userId: string | null | undefined;
+  readonly tags?: readonly string[];
+  readonly sources?: readonly string[];
+  readonly documentIds?: readonly string[];
+  readonly language?: string;
+}
+
+export interface ChunkQueryRequest extends ChunkScope {
+  /** Chunks to hydrate whatever their words (the vector side's candidates). */
+  readonly vectorIds: readonly string[];
+  /** Text to rank chunks by, or undefined for no lexical side. */
+  readonly text: string | undefined;
+  /** How many lexically best chunks to return besides `vectorIds`. */
+  readonly lexicalLimit: number;
+}
+
+/**
+ * Lexical ranking and hydration in ONE statement. The lexical side matches any of the query's
+ * words (an OR query: AND queries match almost nothing for natural questions), read with every
+ * text search configuration so a query finds each document in its own language, and ranks each
+ * chunk with `ts_rank` normalized by length (1), which tracks BM25 closely. The same statement
+ * loads the vector side's candidates. Either way it only returns chunks the database vouches
+ * for: recorded by a committed index run, of a document not being deleted, visible to the
+ * caller (own and public; a second, independent tenant check behind the vector store's own
+ * filter), inside the filters, and not a source mirror (sources have their own search).
+ */
+export class ChunkQuery {
+  private readonly sql: string;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    schema: string | undefined,
+  ) {
+    const columns = Object.values(Prisma.DocumentScalarFieldEnum)
+      .filter((column) => !OMITTED.has(column))
+      .map((column) => (column === "indexStatus" ? `d."indexStatus"::text AS "indexStatus"` : `d.${quoteIdentifier(column)}`));
+    const chunk = qualifiedName(schema, "DocumentChunk");
+    const document = qualifiedName(schema, "Document");
+    // $2 all owners, $3 owner, $4 tags, $5 sources, $6 document ids, $7 language.
+    const visible = `d."indexStatus" <> 'DELETING' AND d."sourceName" IS NULL
+       AND ($2::boolean OR d."userId" IS NULL OR d."userId" = $3)
+       AND ($4::text[] IS NULL OR d.tags && $4::text[]) AND ($5::text[] IS NULL OR d.source = ANY($5::text[]))
+       AND ($6::text[] IS NULL OR d.id = ANY($6::text[])) AND ($7::text IS NULL OR d.language = $7)`;
+    // $8 query text (null: no lexical side), $9 configurations to read it with, $10 lexical limit.
+    // The chunks holding any of the words are found once, through the GIN index, before any join:
+    // a planner without statistics would otherwise repeat that scan for every document.
+    this.sql = `WITH q AS (
+         SELECT c.config, regexp_replace(plainto_tsquery(c.config, $8)::text, ''' (&|<->|<[0-9]+>) ''', ''' | ''', 'g') AS words
+           FROM unnest($9::regconfig[]) AS c(config) WHERE $8::text IS NOT NULL
+       ), any_words AS (
+         SELECT string_agg('(' || words || ')', ' | ')::tsquery AS query FROM q WHERE words <> ''
+       ), matched AS MATERIALIZED (
+         SELECT k."vectorId", k."documentId", k.lexemes FROM ${chunk} k WHERE k.lexemes @@ (SELECT query FROM any_words)
+       ), lexical AS (
+         SELECT k."vectorId", ts_rank(k.lexemes, q.words::tsquery, 1) AS rank
+           FROM matched k JOIN ${document} d ON d.id = k."documentId" JOIN q ON q.config = ${textSearchConfigSql("d.language")}
+          WHERE q.words <> '' AND k.lexemes @@ q.words::tsquery AND ${visible}
+          ORDER BY rank DESC, k."vectorId" LIMIT $10
+       )
+       SELECT k."vectorId" AS "k.vectorId", k.index AS "k.index", k.text AS "k.text", k.start AS "k.start", k."end" AS "k.end",
+              l.rank AS "k.lexicalRank", ${columns.join(", ")}
+         FROM ${chunk} k JOIN ${document} d ON d.id = k."documentId" LEFT JOIN lexical l ON l."vectorId" = k."vectorId"
+        WHERE k."vectorId" IN (SELECT "vectorId" FROM lexical UNION ALL SELECT unnest($1::text[])) AND ${visible}`;
+  }
+
+  async run(request: ChunkQueryRequest): Promise<HydratedChunk[]> {
+    if (request.vectorIds.length === 0 && request.text === undefined) return [];
+    const configs = request.language === undefined ? TEXT_SEARCH_CONFIGS : [textSearchConfigFor(request.language)];
+    const rows = await this.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(
+      this.sql,
+      [...request.vectorIds],
+      request.userId === undefined,
+      request.userId ?? null,
+      request.tags ? [...request.tags] : null,
+      request.sources ? [...request.sources] : null,
+      request.documentIds ? [...request.documentIds] : null,
+      request.language ?? null,
+      request.text ?? null,
+      [...configs],
+      request.lexicalLimit,
+    );
+    return rows.map((row) => {
+      const document: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(row)) if (!key.startsWith("k.")) document[key] = value;
+      // Some adapters (PGlite's) return an empty text[] from a raw query as null.
+      document.tags ??= [];
+      const rank = row["k.lexicalRank"];
+      return {
+        vectorId: row["k.vectorId"] as string,
+        index: row["k.index"] as number,
+        text: row["k.text"] as string,
+        start: row["k.start"] as number,
+        end: row["k.end"] as number,
+        document: document as SearchDocument,
+        lexicalRank: rank === null || rank === undefined ? undefined : Number(rank),
+      };
+    });
+  }
+}
