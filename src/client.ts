@@ -32,6 +32,8 @@ import type { AnySource } from "./sources/source.js";
 import { SourceRegistry, type SourceInstallOptions, type SourceInstallReport, type SourceStatus } from "./sources/sources.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
+import type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";
+import type { EmbeddingChange, EmbeddingMigrationResult, EmbeddingPlan, EmbeddingStatus, MigrateOptions } from "./sync/embedding-migration.js";
 import type { IndexOutcome } from "./sync/indexer.js";
 import { rowOnlySync } from "./sync/row-only-sync.js";
 import { UsageLedger, type UsageQuery, type UsageRow } from "./sync/usage-ledger.js";
@@ -101,6 +103,14 @@ export interface Sources extends SourceSearch {
   remove(name: string): Promise<{ name: string; retired: number }>;
 }
 
+/** `ds.embeddings`: changing the embedding model. */
+export interface EmbeddingOperations {
+  plan(change: EmbeddingChange): Promise<EmbeddingPlan>;
+  migrate(options: MigrateOptions): Promise<EmbeddingMigrationResult>;
+  status(): Promise<EmbeddingStatus>;
+  abort(options?: { vectorStore?: VectorStoreConfig }): Promise<{ aborted: boolean; removed: number }>;
+}
+
 /** The repositories as one user sees them: another user's rows are invisible. */
 export interface ScopedDualstore extends Repositories, IndexOperations {
   readonly userId: string;
@@ -148,6 +158,13 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstoreClien
   readonly sync: SyncQueue;
   /** The app tables made searchable, declared in `sources`: install, status, remove, search. */
   readonly sources: Sources;
+  /**
+   * Changing the embedding model without downtime (see README, "Changing the embedding model"):
+   * `plan({ to })` counts documents, chunks, tokens and cost; `migrate({ to })` builds the new
+   * generation beside the live one, cuts over in one transaction and deletes the old vectors
+   * (resumable: call it again after a crash); `status()`; `abort()` deletes what was built.
+   */
+  readonly embeddings: EmbeddingOperations;
   /**
    * Compares every document's recorded vectors with what the store holds, page by page; reports
    * orphans, missing vectors and stuck documents, and with `fix` repairs them (see ReconcileReport).
@@ -250,6 +267,12 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     if (!index) throw new ConfigurationError("vectorStore: this instance was created with vectorStore: null; indexing and search need one");
     return index;
   };
+  /** The sync engine, once this process's index layout is known to be the recorded one. */
+  const requireSync = async () => {
+    const vectorIndex = requireIndex();
+    await vectorIndex.checkLayout();
+    return vectorIndex.engine;
+  };
   const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, repositoryOptions), sync);
   const transactionFor = (scope: Scope) => <T>(work: (tx: Repositories) => Promise<T>) => {
     ensureOpen();
@@ -265,19 +288,19 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   };
   const indexOperations = (scope: Scope): IndexOperations => ({
     async indexDocument(documentId, indexOptions) {
-      const engine = requireIndex().engine;
+      const engine = await requireSync();
       const key = parseInput(id, documentId, "document id");
       if (scope) await requireOwned(prisma, scope, key);
       return engine.indexDocument(key, indexOptions);
     },
     async deleteDocument(documentId, deleteOptions) {
-      const engine = requireIndex().engine;
+      const engine = await requireSync();
       const key = parseInput(id, documentId, "document id");
       if (scope) await requireOwned(prisma, scope, key);
       return engine.deleteDocument(key, deleteOptions);
     },
     async deleteDocuments(documentIds, deleteOptions) {
-      const engine = requireIndex().engine;
+      const engine = await requireSync();
       if (!scope) return engine.deleteDocuments(documentIds, deleteOptions);
       const ids = parseInput(idList, documentIds, "document ids");
       const owned = new Set(
@@ -321,7 +344,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
       );
     },
     transaction: transactionFor(null),
-    indexDocuments: (target, indexOptions) => requireIndex().engine.indexDocuments(target, indexOptions),
+    indexDocuments: async (target, indexOptions) => (await requireSync()).indexDocuments(target, indexOptions),
     search: (query, searchOptions) => tracedSearch(query, searchOptions),
     sync: {
       enqueue: async (documentIds, kind = "index") => {
@@ -330,7 +353,10 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
         const jobKind = parseInput(enqueueKind, kind, "job kind") === "delete" ? "DELETE" : "INDEX";
         await asDatabaseError(requireIndex().queue.enqueue(prisma, jobKind, ids));
       },
-      drain: (drainOptions) => asDatabaseError(requireIndex().worker.drain(drainOptions)),
+      drain: async (drainOptions) => {
+        await requireSync();
+        return asDatabaseError(requireIndex().worker.drain(drainOptions));
+      },
       runWorker: (workerOptions) => asDatabaseError(requireIndex().worker.run(workerOptions)),
       stats: () => asDatabaseError(requireIndex().queue.stats()),
       retryDead: async (documentIds) => {
@@ -354,6 +380,15 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
       },
       search: searchOfSources,
     },
+    embeddings: {
+      plan: (change) => asDatabaseError(requireIndex().embeddings.plan(change)),
+      migrate: async (migrateOptions) => {
+        await requireSync();
+        return asDatabaseError(requireIndex().embeddings.migrate(migrateOptions));
+      },
+      status: () => asDatabaseError(requireIndex().embeddings.status()),
+      abort: (abortOptions) => asDatabaseError(requireIndex().embeddings.abort(abortOptions)),
+    },
     reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
     usage(query) {
       ensureOpen();
@@ -366,7 +401,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     async health() {
       const db = await probe(database.location, () => prisma.$executeRawUnsafe("SELECT 1"), redact);
       const stores = index ? await index.health() : undefined;
-      const degraded = stores && (stores.vectorStore.status === "down" || stores.embedder.status === "down");
+      const degraded = stores && (stores.vectorStore.status === "down" || stores.embedder.status === "down" || stores.index.status === "down");
       return {
         status: db.status === "down" ? "down" : degraded ? "degraded" : "up",
         database: db,

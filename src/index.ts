@@ -1,4 +1,4 @@
-export { createDualstore, type Dualstore, type ScopedDualstore, type SyncQueue, type Sources, type SourceSearch } from "./client.js";
+export { createDualstore, type Dualstore, type EmbeddingOperations, type ScopedDualstore, type SyncQueue, type Sources, type SourceSearch } from "./client.js";
 export type { DualstoreOptions } from "./options.js";
 export type { DatabaseOptions, PGliteInstance } from "./db/database.js";
 export type { QueryEvent, DatabaseDriverName } from "./db/driver.js";
@@ -23,6 +23,8 @@ export {
   SourceError,
   ProviderError,
   DimensionMismatchError,
+  EmbedderMismatchError,
+  IndexLayoutMismatchError,
   IndexingError,
   BusyError,
   LeaseLostError,
@@ -110,6 +112,14 @@ export type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 export type { UsageQuery, UsageRow } from "./sync/usage-ledger.js";
 export { createDrainHandler, type DrainHandlerOptions, type DrainReport, type DrainTarget } from "./serverless/drain-handler.js";
 export { toNodeListener } from "./serverless/node-listener.js";
+export type {
+  EmbeddingChange,
+  EmbeddingMigrationProgress,
+  EmbeddingMigrationResult,
+  EmbeddingPlan,
+  EmbeddingStatus,
+  MigrateOptions as EmbeddingMigrateOptions,
+} from "./sync/embedding-migration.js";
 export type { SearchOptions, SearchHit } from "./search/search.js";
 export type { SearchDocument } from "./search/hydrate.js";
 
