@@ -252,9 +252,9 @@ describeEachDatabase("bulk indexing", (target) => {
     // Two batches: one embedder request and one upsert each, whatever the number of documents.
     expect(s.embedder.requests).toBe(2);
     expect(s.store.calls.upsert).toBe(2);
-    // count + 3 id pages + (candidates, claim, embedding cache read, cache write, commit) per
-    // batch + one eviction of the cache's oldest entries.
-    expect(s.statements.length).toBeLessThanOrEqual(1 + 3 + 2 * 5 + 1);
+    // count + 3 id pages + (candidates, claim, embedding cache read, cache write, usage ledger,
+    // commit) per batch + one eviction of the cache's oldest entries.
+    expect(s.statements.length).toBeLessThanOrEqual(1 + 3 + 2 * 6 + 1);
     s.statements.length = 0;
     s.embedder.reset();
     const again = await s.ds.indexDocuments(ids, { batchSize: 20 });
