@@ -118,6 +118,12 @@ interface GenerationRow {
 export class GenerationTable {
   constructor(private readonly prisma: PrismaClient) {}
 
+  /** The live generation and the one being built, in one query. */
+  async current(): Promise<{ live: IndexGeneration | null; building: IndexGeneration | null }> {
+    const rows = (await this.prisma.indexGeneration.findMany({ where: { state: { in: ["LIVE", "BUILDING"] } }, orderBy: { id: "desc" } })).map((row) => ({ state: row.state, generation: toGeneration(row) }));
+    return { live: rows.find((row) => row.state === "LIVE")?.generation ?? null, building: rows.find((row) => row.state === "BUILDING")?.generation ?? null };
+  }
+
   /** Records a generation (a model change's BUILDING one). */
   async create(layout: IndexLayout, state: "LIVE" | "BUILDING"): Promise<IndexGeneration> {
     return toGeneration(await this.prisma.indexGeneration.create({ data: { ...toData(layout), state } }));

@@ -62,7 +62,7 @@ export class LayoutGuard {
 
   /** Reads the recorded generations now (after this process started, cut over or aborted a model change). */
   async reread(): Promise<void> {
-    const [live, building] = await Promise.all([this.generations.live(), this.generations.building()]);
+    const { live, building } = await this.generations.current();
     this.generation = live ?? this.generation;
     this.building = building;
     this.readAt = performance.now();
