@@ -34,6 +34,8 @@ import { evaluate, type EvaluateOptions, type EvaluationQuery, type EvaluationRe
 import { search, type SearchOptions, type SearchResults } from "./search/search.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
+import type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";
+import type { EmbeddingChange, EmbeddingMigrationResult, EmbeddingPlan, EmbeddingStatus, MigrateOptions } from "./sync/embedding-migration.js";
 import type { IndexOutcome } from "./sync/indexer.js";
 import { rowOnlySync } from "./sync/row-only-sync.js";
 import { UsageLedger, type UsageQuery, type UsageRow } from "./sync/usage-ledger.js";
@@ -103,6 +105,14 @@ export interface Sources extends SourceSearch {
   remove(name: string): Promise<{ name: string; retired: number }>;
 }
 
+/** `ds.embeddings`: changing the embedding model. */
+export interface EmbeddingOperations {
+  plan(change: EmbeddingChange): Promise<EmbeddingPlan>;
+  migrate(options: MigrateOptions): Promise<EmbeddingMigrationResult>;
+  status(): Promise<EmbeddingStatus>;
+  abort(options?: { vectorStore?: VectorStoreConfig }): Promise<{ aborted: boolean; removed: number }>;
+}
+
 /** The repositories as one user sees them: another user's rows are invisible. */
 export interface ScopedDualstore extends Repositories, IndexOperations {
   readonly userId: string;
@@ -158,6 +168,13 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstoreClien
   readonly sync: SyncQueue;
   /** The app tables made searchable, declared in `sources`: install, status, remove, search. */
   readonly sources: Sources;
+  /**
+   * Changing the embedding model without downtime (see README, "Changing the embedding model"):
+   * `plan({ to })` counts documents, chunks, tokens and cost; `migrate({ to })` builds the new
+   * generation beside the live one, cuts over in one transaction and deletes the old vectors
+   * (resumable: call it again after a crash); `status()`; `abort()` deletes what was built.
+   */
+  readonly embeddings: EmbeddingOperations;
   /**
    * Compares every document's recorded vectors with what the store holds, page by page; reports
    * orphans, missing vectors and stuck documents, and with `fix` repairs them (see ReconcileReport).
@@ -266,10 +283,18 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     if (!index) throw new ConfigurationError("vectorStore: this instance was created with vectorStore: null; indexing and search need one");
     return index;
   };
+  /** The sync engine, once this process's index layout is known to be the recorded one. */
+  const requireSync = async () => {
+    const vectorIndex = requireIndex();
+    await vectorIndex.checkLayout();
+    return vectorIndex.engine;
+  };
   const chunkQuery = new ChunkQuery(prisma, database.schema);
   const runSearch = (query: string, searchOptions: SearchOptions) => {
-    const { embedder, store, namespacing } = requireIndex();
-    return search({ prisma, chunks: chunkQuery, vectors: { embedder, store, namespacing }, logger }, query, searchOptions);
+    const vectorIndex = requireIndex();
+    return vectorIndex.withLiveVectors(({ embedder, store }) =>
+      search({ prisma, chunks: chunkQuery, vectors: { embedder, store, namespacing: vectorIndex.namespacing }, logger }, query, searchOptions),
+    );
   };
   const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, repositoryOptions), sync);
   const transactionFor = (scope: Scope) => <T>(work: (tx: Repositories) => Promise<T>) => {
@@ -286,19 +311,19 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   };
   const indexOperations = (scope: Scope): IndexOperations => ({
     async indexDocument(documentId, indexOptions) {
-      const engine = requireIndex().engine;
+      const engine = await requireSync();
       const key = parseInput(id, documentId, "document id");
       if (scope) await requireOwned(prisma, scope, key);
       return engine.indexDocument(key, indexOptions);
     },
     async deleteDocument(documentId, deleteOptions) {
-      const engine = requireIndex().engine;
+      const engine = await requireSync();
       const key = parseInput(id, documentId, "document id");
       if (scope) await requireOwned(prisma, scope, key);
       return engine.deleteDocument(key, deleteOptions);
     },
     async deleteDocuments(documentIds, deleteOptions) {
-      const engine = requireIndex().engine;
+      const engine = await requireSync();
       if (!scope) return engine.deleteDocuments(documentIds, deleteOptions);
       const ids = parseInput(idList, documentIds, "document ids");
       const owned = new Set(
@@ -342,7 +367,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
       );
     },
     transaction: transactionFor(null),
-    indexDocuments: (target, indexOptions) => requireIndex().engine.indexDocuments(target, indexOptions),
+    indexDocuments: async (target, indexOptions) => (await requireSync()).indexDocuments(target, indexOptions),
     search: (query, searchOptions) => tracedSearch(query, searchOptions),
     evaluate: (queries, evaluateOptions) => evaluate(runSearch, queries, evaluateOptions),
     sync: {
@@ -352,7 +377,10 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
         const jobKind = parseInput(enqueueKind, kind, "job kind") === "delete" ? "DELETE" : "INDEX";
         await asDatabaseError(requireIndex().queue.enqueue(prisma, jobKind, ids));
       },
-      drain: (drainOptions) => asDatabaseError(requireIndex().worker.drain(drainOptions)),
+      drain: async (drainOptions) => {
+        await requireSync();
+        return asDatabaseError(requireIndex().worker.drain(drainOptions));
+      },
       runWorker: (workerOptions) => asDatabaseError(requireIndex().worker.run(workerOptions)),
       stats: () => asDatabaseError(requireIndex().queue.stats()),
       retryDead: async (documentIds) => {
@@ -376,6 +404,15 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
       },
       search: searchOfSources,
     },
+    embeddings: {
+      plan: (change) => asDatabaseError(requireIndex().embeddings.plan(change)),
+      migrate: async (migrateOptions) => {
+        await requireSync();
+        return asDatabaseError(requireIndex().embeddings.migrate(migrateOptions));
+      },
+      status: () => asDatabaseError(requireIndex().embeddings.status()),
+      abort: (abortOptions) => asDatabaseError(requireIndex().embeddings.abort(abortOptions)),
+    },
     reconcile: (reconcileOptions) => requireIndex().reconcile(reconcileOptions),
     usage(query) {
       ensureOpen();
@@ -388,7 +425,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     async health() {
       const db = await probe(database.location, () => prisma.$executeRawUnsafe("SELECT 1"), redact);
       const stores = index ? await index.health() : undefined;
-      const degraded = stores && (stores.vectorStore.status === "down" || stores.embedder.status === "down");
+      const degraded = stores && (stores.vectorStore.status === "down" || stores.embedder.status === "down" || stores.index.status === "down");
       return {
         status: db.status === "down" ? "down" : degraded ? "degraded" : "up",
         database: db,

@@ -25,6 +25,8 @@ export type DualstoreErrorCode =
   | "SOURCE_KEY_NOT_UNIQUE"
   | "PROVIDER"
   | "DIMENSION_MISMATCH"
+  | "EMBEDDER_MISMATCH"
+  | "INDEX_LAYOUT_MISMATCH"
   | "INDEXING_FAILED"
   | "BUSY"
   | "LEASE_LOST"
@@ -257,6 +259,46 @@ export class DimensionMismatchError extends DualstoreError {
     super("DIMENSION_MISMATCH", `${what}: expected dimension ${expected}, got ${actual}`);
     this.expected = expected;
     this.actual = actual;
+  }
+}
+
+/**
+ * The index was built by another embedder than the one this process is configured with, and
+ * this process cannot embed queries for the recorded one: searching would compare vectors of two
+ * models and find nothing (or nonsense), syncing would mix them. `recorded` and `configured` are
+ * the two embedder ids.
+ */
+export class EmbedderMismatchError extends DualstoreError {
+  readonly recorded: string;
+  readonly configured: string;
+
+  constructor(recorded: string, configured: string) {
+    super(
+      "EMBEDDER_MISMATCH",
+      `The vector index was built by embedder ${recorded}; this process is configured with ${configured}. ` +
+        `Configure ${recorded} again, or change models without downtime: \`dualstore embeddings migrate --to <provider>\` ` +
+        "(ds.embeddings.migrate({ to })).",
+    );
+    this.recorded = recorded;
+    this.configured = configured;
+  }
+}
+
+/**
+ * This process would write vectors where the recorded index does not keep them, or cut them
+ * otherwise: its namespacing, chunker or vector store differs from the recorded ones, each listed
+ * in `differences`. It refuses to sync and search rather than move or hide the app's vectors.
+ */
+export class IndexLayoutMismatchError extends DualstoreError {
+  readonly differences: readonly string[];
+
+  constructor(differences: readonly string[]) {
+    super(
+      "INDEX_LAYOUT_MISMATCH",
+      `This process's vector index configuration differs from the one recorded with the index (${differences.join("; ")}). ` +
+        "Configure it as recorded, or leave those options unset to use the recorded ones.",
+    );
+    this.differences = differences;
   }
 }
 

@@ -1,4 +1,4 @@
-export { createDualstore, type Dualstore, type ScopedDualstore, type SyncQueue, type Sources, type SourceSearch } from "./client.js";
+export { createDualstore, type Dualstore, type EmbeddingOperations, type ScopedDualstore, type SyncQueue, type Sources, type SourceSearch } from "./client.js";
 export type { DualstoreOptions } from "./options.js";
 export type { DatabaseOptions, PGliteInstance } from "./db/database.js";
 export type { QueryEvent, DatabaseDriverName } from "./db/driver.js";
@@ -23,6 +23,8 @@ export {
   SourceError,
   ProviderError,
   DimensionMismatchError,
+  EmbedderMismatchError,
+  IndexLayoutMismatchError,
   IndexingError,
   BusyError,
   LeaseLostError,
@@ -114,6 +116,14 @@ export type { SearchOptions, SearchHit, SearchMode, SearchResults, SearchDegrada
 export type { Fusion } from "./search/fusion.js";
 export type { EvaluateOptions, EvaluationQuery, EvaluationReport, RetrievalMetrics } from "./search/evaluate.js";
 export type { SearchDocument } from "./search/chunk-query.js";
+export type {
+  EmbeddingChange,
+  EmbeddingMigrationProgress,
+  EmbeddingMigrationResult,
+  EmbeddingPlan,
+  EmbeddingStatus,
+  MigrateOptions as EmbeddingMigrateOptions,
+} from "./sync/embedding-migration.js";
 
 // Sources: an app's own tables made searchable
 export { defineSource, type Source, type SourceDefinition, type SourceRow, type AnySource } from "./sources/source.js";

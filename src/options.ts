@@ -107,6 +107,7 @@ export const syncOptions = z.strictObject({
   leaseMs: z.number().int().min(100).max(86_400_000).optional(),
   embedConcurrency: z.number().int().min(1).max(64).optional(),
   storeConcurrency: z.number().int().min(1).max(64).optional(),
+  embeddingCache: z.strictObject({ maxEntries: z.number().int().min(0).max(10_000_000).optional() }).optional(),
   retry: retryPolicyOptions.optional(),
   jobs: jobRetryOptions.optional(),
   rateLimit: z

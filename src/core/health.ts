@@ -16,6 +16,8 @@ export interface HealthReport {
   readonly database: ComponentHealth;
   readonly vectorStore?: ComponentHealth;
   readonly embedder?: ComponentHealth;
+  /** The recorded index generation: `down` when this process's embedder, namespacing, chunker or store is not the recorded one (the error says which). */
+  readonly index?: ComponentHealth;
 }
 
 /** Times `probe`; a throw becomes a `down` report carrying the (already redacted) message. */

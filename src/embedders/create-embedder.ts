@@ -56,6 +56,13 @@ export function checkEmbedderConfig(config: EmbedderConfig | undefined, env: Nod
   }
 }
 
+/** The embedder used when none is configured: OpenAI with OPENAI_API_KEY, Cohere with COHERE_API_KEY, else the local one. */
+export function defaultEmbedderConfig(env: NodeJS.ProcessEnv): Exclude<EmbedderConfig, Embedder> {
+  if (env.OPENAI_API_KEY) return { provider: "openai" };
+  if (env.COHERE_API_KEY) return { provider: "cohere" };
+  return { provider: "local" };
+}
+
 /**
  * Builds the configured embedder; provider SDKs are loaded only when chosen. Absent: OpenAI
  * when OPENAI_API_KEY is set, Cohere when COHERE_API_KEY is, else the offline LocalEmbedder
@@ -64,10 +71,9 @@ export function checkEmbedderConfig(config: EmbedderConfig | undefined, env: Nod
 export async function createEmbedder(config: EmbedderConfig | undefined, context: EmbedderContext): Promise<Embedder> {
   if (isEmbedder(config)) return config;
   if (config === undefined) {
-    if (context.env.OPENAI_API_KEY) return createEmbedder({ provider: "openai" }, context);
-    if (context.env.COHERE_API_KEY) return createEmbedder({ provider: "cohere" }, context);
-    context.logger.info("no embedder configured: using the offline LocalEmbedder (lexical, not semantic)");
-    return new LocalEmbedder();
+    const chosen = defaultEmbedderConfig(context.env);
+    if (chosen.provider === "local") context.logger.info("no embedder configured: using the offline LocalEmbedder (lexical, not semantic)");
+    return createEmbedder(chosen, context);
   }
   switch (config.provider) {
     case "local": {

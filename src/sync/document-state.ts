@@ -114,6 +114,7 @@ export class DocumentStateTable {
   private readonly document: string;
   private readonly chunk: string;
   private readonly status: string;
+  private readonly generation: string;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -122,6 +123,7 @@ export class DocumentStateTable {
     this.document = qualifiedName(schema, "Document");
     this.chunk = qualifiedName(schema, "DocumentChunk");
     this.status = qualifiedName(schema, "IndexStatus");
+    this.generation = qualifiedName(schema, "IndexGeneration");
   }
 
   /** The documents' sync-relevant columns, without content. */
@@ -182,6 +184,8 @@ export class DocumentStateTable {
            "syncToken" = CASE WHEN docs."keepLease" THEN d."syncToken" END,
            "syncLeaseUntil" = CASE WHEN docs."keepLease" THEN d."syncLeaseUntil" END
          FROM docs WHERE d.id = docs.id AND d."syncToken" = $3
+           -- A run of a generation a model change has replaced since it claimed lands nothing.
+           AND EXISTS (SELECT 1 FROM ${this.generation} g WHERE g.state = 'LIVE' AND g.embedder = docs.embedder)
          RETURNING d.id, d."indexStatus"::text AS status, docs."vectorIds"
        ), removed AS (
          DELETE FROM ${this.chunk} k USING upd WHERE k."documentId" = upd.id AND NOT (k."vectorId" = ANY(upd."vectorIds"))

@@ -10,6 +10,7 @@ import { AbortedError, DualstoreError, IndexingError, LeaseLostError, ProviderEr
 import type { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { VectorRecord } from "../vector-stores/vector-store.js";
 import type { CandidateRow, ChunkRow, ClaimedRow, CommitInput, DocumentStateTable } from "./document-state.js";
+import type { EmbeddingCache } from "./embedding-cache.js";
 import type { JobQueue } from "./job-queue.js";
 import { RunLease } from "./run-lease.js";
 import type { UsageEntry, UsageLedger } from "./usage-ledger.js";
@@ -55,6 +56,8 @@ export interface IndexerDeps {
   readonly table: DocumentStateTable;
   readonly queue: JobQueue;
   readonly embedder: ManagedEmbedder;
+  /** Serves texts the same model embedded before; sends the others to `embedder`. */
+  readonly cache: EmbeddingCache;
   readonly store: ManagedVectorStore;
   readonly chunker: Chunker;
   readonly namespacing: Namespacing;
@@ -291,9 +294,9 @@ export class Indexer {
     }
     const rewritten = plans.flatMap((plan) => plan.rewrite.map((rewrite) => rewrite.chunk));
     const toEmbed = [...plans.flatMap((plan) => plan.embed), ...rewritten.filter((chunk) => !values.has(chunk.vectorId))];
-    const embedded = new Set(toEmbed);
-    const vectors = await this.embedAndRecord(plans, toEmbed, call);
+    const { vectors, cached } = await this.deps.cache.embed(embedder.id, toEmbed, (missing) => this.embedAndRecord(plans, missing, call));
     toEmbed.forEach((chunk, i) => values.set(chunk.vectorId, vectors[i]!));
+    const embedded = new Set(toEmbed.filter((_, i) => !cached.has(i)));
 
     const written = new Map<string, VectorRecord[]>();
     for (const plan of plans) {
@@ -362,7 +365,7 @@ export class Indexer {
         documentId: plan.row.id,
         status: status === "INDEXED" ? "indexed" : status === "DELETING" ? "deleting" : "pending",
         chunks: plan.chunks.length,
-        embedded: plan.embed.length + plan.rewrite.filter((rewrite) => embedded.has(rewrite.chunk)).length,
+        embedded: plan.embed.filter((chunk) => embedded.has(chunk)).length + plan.rewrite.filter((rewrite) => embedded.has(rewrite.chunk)).length,
         rewritten: plan.rewrite.filter((rewrite) => !embedded.has(rewrite.chunk)).length,
         removed: removed.get(plan.row.id) ?? 0,
       };
@@ -455,7 +458,7 @@ function outcome(documentId: string, status: IndexOutcome["status"]): IndexOutco
   return { documentId, status, chunks: 0, embedded: 0, rewritten: 0, removed: 0 };
 }
 
-function asIndexed(row: CandidateRow): IndexedDocument {
+export function asIndexed(row: CandidateRow): IndexedDocument {
   return {
     id: row.id,
     userId: row.userId,

@@ -6,12 +6,19 @@ import { redact } from "../core/redact.js";
 import type { RetryPolicy } from "../core/retry.js";
 import type { Database } from "../db/database.js";
 import type { TransactionClient } from "../db/prisma.js";
-import { checkEmbedderConfig, createEmbedder, type EmbedderConfig } from "../embedders/create-embedder.js";
+import { checkEmbedderConfig, createEmbedder, defaultEmbedderConfig, type EmbedderConfig } from "../embedders/create-embedder.js";
 import { ManagedEmbedder } from "../embedders/managed-embedder.js";
 import type { DocumentSync, SyncMode } from "../repository/hooks.js";
 import { checkVectorStoreConfig, createVectorStore, type VectorStoreConfig } from "../vector-stores/create-vector-store.js";
 import { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
+import type { VectorStore } from "../vector-stores/vector-store.js";
+import type { Embedder } from "../embedders/embedder.js";
+import { EmbedderMismatchError } from "../errors.js";
 import { Deleter } from "./deleter.js";
+import { EmbeddingCache, type EmbeddingCacheOptions } from "./embedding-cache.js";
+import { chunkerRecord, embedderRecord, GenerationTable, storeRecord, storeTarget, type IndexGeneration, type IndexLayout, type StoreRecord } from "./index-generation.js";
+import { LayoutGuard, type LayoutState } from "./layout-guard.js";
+import { EmbeddingMigrations } from "./embedding-migration.js";
 import { DocumentStateTable } from "./document-state.js";
 import { Indexer, namespaceFor, type ContentLoader, type Namespacing, type SourceTexts } from "./indexer.js";
 import { JobQueue } from "./job-queue.js";
@@ -41,6 +48,8 @@ export interface SyncOptions {
   storeConcurrency?: number;
   /** Retry policy for embedder and vector store calls. Default: 3 retries, 250 ms doubling, jittered, up to 8 s. */
   retry?: RetryPolicy;
+  /** The cache of vectors by model and chunk text, kept in PostgreSQL. Default: at most 10,000 vectors. */
+  embeddingCache?: EmbeddingCacheOptions;
   /** Retry policy for outbox jobs, above the per-call one. Default: 8 attempts, 1 s doubling, jittered, up to 5 min. */
   jobs?: JobRetryPolicy;
   /**
@@ -75,8 +84,19 @@ export interface VectorIndex {
   readonly documentSync: DocumentSync;
   readonly queue: JobQueue;
   readonly worker: SyncWorker;
+  /** Changing the embedding model: plan, migrate, status, abort. */
+  readonly embeddings: EmbeddingMigrations;
+  /**
+   * Runs a query against the live generation's embedder and store; once more against the new
+   * one when it found nothing because a cut-over committed while it ran.
+   */
+  withLiveVectors<T extends { readonly length: number }>(query: (vectors: { embedder: ManagedEmbedder; store: ManagedVectorStore }) => Promise<T>): Promise<T>;
+  /** Throws EmbedderMismatchError or IndexLayoutMismatchError when this process may not sync or search the recorded index. */
+  checkLayout(): Promise<void>;
+  /** The recorded generation and this process's layout, with the mismatch if any (for health and status). */
+  layout(): Promise<LayoutState>;
   reconcile(options?: ReconcileOptions): Promise<ReconcileReport>;
-  health(): Promise<{ vectorStore: ComponentHealth; embedder: ComponentHealth }>;
+  health(): Promise<{ vectorStore: ComponentHealth; embedder: ComponentHealth; index: ComponentHealth }>;
   close(): Promise<void>;
 }
 
@@ -94,44 +114,122 @@ export async function openVectorIndex(
   const sync = options.sync ?? {};
   const retry = sync.retry ?? {};
   const leaseMs = sync.leaseMs ?? 300_000;
-  const namespacing = sync.namespacing ?? "single";
-  const inner = await createEmbedder(options.embedder, context);
-  // The limit is the provider's, per model: every worker on this database shares one bucket.
-  const limiter = sync.rateLimit ? new SharedRateLimit(database.prisma, database.schema, inner.id, sync.rateLimit) : unlimited;
-  const embedder = new ManagedEmbedder(inner, {
-    retry,
-    limiter,
-    concurrency: sync.embedConcurrency ?? 4,
-    logger,
-  });
-  const store = new ManagedVectorStore(await createVectorStore(options.vectorStore, context), embedder.dimension, {
-    retry,
-    concurrency: sync.storeConcurrency ?? 4,
-    logger,
-  });
-  await store.ready();
-  const chunker = isChunker(options.chunker) ? options.chunker : new RecursiveChunker(options.chunker);
+  const generations = new GenerationTable(database.prisma);
+  // Options left unset follow the recorded index rather than the defaults.
+  const recorded = await generations.live();
+  const namespacing = sync.namespacing ?? recorded?.namespacing ?? "single";
+  const embedderConfig: EmbedderConfig = options.embedder ?? (recorded?.embedderConfig as EmbedderConfig | null) ?? defaultEmbedderConfig(context.env);
+  // The rate limit is the provider's, per model: every worker on this database shares one bucket.
+  const manage = (inner: Embedder) =>
+    new ManagedEmbedder(inner, {
+      retry,
+      limiter: sync.rateLimit ? new SharedRateLimit(database.prisma, database.schema, inner.id, sync.rateLimit) : unlimited,
+      concurrency: sync.embedConcurrency ?? 4,
+      logger,
+    });
+  let configured = manage(await createEmbedder(embedderConfig, context));
+  const storeConfig = options.vectorStore ?? (recorded?.storeConfig as VectorStoreConfig | null) ?? undefined;
+  const firstStore = await createVectorStore(storeConfig, context);
+  const chunkerOptions = options.chunker ?? recorded?.chunkerConfig ?? undefined;
+  const chunker = isChunker(chunkerOptions) ? chunkerOptions : new RecursiveChunker(chunkerOptions);
+  const layout: IndexLayout = {
+    embedder: configured.id,
+    embedderConfig: embedderRecord(embedderConfig),
+    dimension: configured.dimension,
+    namespacing,
+    chunker: chunker.id,
+    chunkerConfig: isChunker(chunkerOptions) ? null : chunkerRecord(chunkerOptions),
+    store: storeTarget(firstStore.name, storeRecordOf(storeConfig, firstStore.name), context.env),
+    storeConfig: storeRecordOf(storeConfig, firstStore.name),
+  };
+  const guard = new LayoutGuard(generations, layout, await generations.bind(layout), await generations.building());
   const table = new DocumentStateTable(database.prisma, database.schema);
   const queue = new JobQueue(database.prisma, database.schema);
   const usage = new UsageLedger(database.prisma, database.schema);
-  const indexer = new Indexer({
-    table,
-    queue,
-    usage,
-    embedder,
-    store,
-    chunker,
-    namespacing,
-    contentLoader: sync.contentLoader,
-    sourceTexts: context.sourceTexts,
+  const cache = new EmbeddingCache(database.prisma, database.schema, sync.embeddingCache?.maxEntries ?? 10_000, logger);
+
+  /** The embedder that answers for `generation`: this process's own, or the recorded one rebuilt (during a model change). */
+  const embedderFor = async (generation: IndexGeneration): Promise<ManagedEmbedder> => {
+    if (generation.embedder === configured.id) return configured;
+    const rebuilt = await rebuildEmbedder(generation, context);
+    return rebuilt ? manage(rebuilt) : configured;
+  };
+  /** The sync pipeline of one generation: its embedder and store, and the parts that use them. */
+  const pipelineFor = async (generation: IndexGeneration, store: VectorStore, embedder: ManagedEmbedder): Promise<Pipeline> => {
+    // The store is opened for the recorded vectors, even when this process cannot use them: it
+    // must not create tables, or refuse to open, for a dimension the index does not hold.
+    const managed = new ManagedVectorStore(store, generation.dimension, { retry, concurrency: sync.storeConcurrency ?? 4, logger });
+    await managed.ready();
+    const indexer = new Indexer({ table, queue, usage, embedder, cache, store: managed, chunker, namespacing, contentLoader: sync.contentLoader, sourceTexts: context.sourceTexts, leaseMs, logger });
+    const deleter = new Deleter({ table, queue, store: managed, namespacing, leaseMs, logger });
+    return {
+      generation,
+      embedder,
+      store: managed,
+      indexer,
+      deleter,
+      sweeper: new Sweeper({ prisma: database.prisma, table, store: managed, queue, leaseMs }),
+      reconciler: new Reconciler({ prisma: database.prisma, schema: database.schema, store: managed, table, queue, leaseMs }),
+    };
+  };
+  const live = (await guard.state()).generation;
+  let pipeline = await pipelineFor(live, firstStore, await embedderFor(live));
+  const closePipeline = async (old: Pipeline) => {
+    await Promise.allSettled([old.store.close(), old.embedder === configured ? undefined : old.embedder.inner.close?.()]);
+  };
+  /** Follows a cut-over (made here or by another process): the new live generation's pipeline replaces the old. */
+  /** Pipelines replaced by a cut-over: runs that started before it may still be using them. Closed with the index. */
+  const replaced: Pipeline[] = [];
+  const follow = async (generation: IndexGeneration, next?: Pipeline) => {
+    if (generation.id === pipeline.generation.id) return;
+    replaced.push(pipeline);
+    if (next) {
+      // The process that migrated the index goes on with the model it migrated to.
+      configured = next.embedder;
+      guard.adopt(generation);
+    }
+    pipeline = next ?? (await pipelineFor(generation, await createVectorStore((generation.storeConfig as VectorStoreConfig | null) ?? storeConfig, context), await embedderFor(generation)));
+  };
+  /** Throws when this process may not use the index; switches to a generation made live since. */
+  const ready = async (): Promise<Pipeline> => {
+    const state = await guard.state();
+    if (state.mismatch) throw state.mismatch;
+    if (state.generation.id !== pipeline.generation.id) await follow(state.generation);
+    // During a model change, a process configured with the new model answers from the live one, if it can embed for it.
+    if (pipeline.embedder.id !== pipeline.generation.embedder) throw new EmbedderMismatchError(pipeline.generation.embedder, configured.id);
+    return pipeline;
+  };
+  // One engine and one worker for the life of the index: they reach the current pipeline's parts
+  // through these getters, so a run retried after a cut-over goes to the new generation.
+  const engine = new SyncEngine({
+    prisma: database.prisma,
+    get indexer() {
+      return pipeline.indexer;
+    },
+    get deleter() {
+      return pipeline.deleter;
+    },
     leaseMs,
-    logger,
   });
-  const deleter = new Deleter({ table, queue, store, namespacing, leaseMs, logger });
-  const sweeper = new Sweeper({ prisma: database.prisma, table, store, queue, leaseMs });
-  const engine = new SyncEngine({ prisma: database.prisma, indexer, deleter, leaseMs });
-  const worker = new SyncWorker({ queue, indexer, deleter, sweeper, logger, leaseMs, retry: sync.jobs ?? {}, maintain: () => store.maintain() });
-  const reconciler = new Reconciler({ prisma: database.prisma, schema: database.schema, store, table, queue, leaseMs });
+  const worker = new SyncWorker({
+    queue,
+    get indexer() {
+      return pipeline.indexer;
+    },
+    get deleter() {
+      return pipeline.deleter;
+    },
+    get sweeper() {
+      return pipeline.sweeper;
+    },
+    logger,
+    leaseMs,
+    retry: sync.jobs ?? {},
+    maintain: () => pipeline.store.maintain(),
+    checkLayout: async () => {
+      await ready();
+    },
+  });
 
   /** Purge jobs of users being deleted, between the delete's transaction and its commit. */
   const purges = new Map<string, string[]>();
@@ -148,6 +246,7 @@ export async function openVectorIndex(
       if (mode === "enqueue") await queue.enqueue(tx, "INDEX", documents.map((document) => document.id));
     },
     indexNow: async (documentIds) => {
+      await ready();
       if (documentIds.length === 1) {
         await engine.indexDocument(documentIds[0]!).catch(async (error: unknown) => {
           await handOver("INDEX", documentIds, error);
@@ -162,11 +261,13 @@ export async function openVectorIndex(
         throw failed[0]!.error;
       }
     },
-    deleteNow: (documentId) =>
-      engine.deleteDocument(documentId).catch(async (error: unknown) => {
+    deleteNow: async (documentId) => {
+      await ready();
+      await engine.deleteDocument(documentId).catch(async (error: unknown) => {
         await handOver("DELETE", [documentId], error);
         throw error;
-      }),
+      });
+    },
     deleteEnqueued: async (tx: TransactionClient, document) => {
       await tx.document.update({ where: { id: document.id }, data: { indexStatus: "DELETING", indexed: false, indexStatusAt: new Date() } });
       await queue.enqueue(tx, "DELETE", [document.id]);
@@ -181,27 +282,98 @@ export async function openVectorIndex(
       if (jobs.length > 0) await worker.runOnce({ only: jobs, batchSize: jobs.length }).catch((error: unknown) => logger.warn("purge of a deleted user's vectors deferred", { userId, error }));
     },
   };
+  const embeddings = new EmbeddingMigrations({
+    prisma: database.prisma,
+    schema: database.schema,
+    generations,
+    guard,
+    queue,
+    table,
+    cache,
+    chunker,
+    namespacing,
+    leaseMs,
+    logger,
+    live: () => pipeline,
+    layout,
+    storeConfig,
+    env: context.env,
+    buildEmbedder: async (config) => manage(await createEmbedder(config, context)),
+    openPipeline: async (generation, embedder, config) => pipelineFor(generation, await createVectorStore(config ?? storeConfig, context), embedder),
+    follow,
+    close: closePipeline,
+  });
 
   return {
     engine,
     namespacing,
+    get embedder() {
+      return pipeline.embedder;
+    },
+    get store() {
+      return pipeline.store;
+    },
     queue,
     worker,
-    embedder,
-    store,
     documentSync,
-    reconcile: (reconcileOptions) => reconciler.run(reconcileOptions),
+    embeddings,
+    checkLayout: async () => {
+      await ready();
+    },
+    layout: () => guard.state(),
+    async withLiveVectors(query) {
+      const used = await ready();
+      const result = await query({ embedder: used.embedder, store: used.store });
+      // A cut-over that committed while the query ran re-pointed the chunk rows its matches
+      // would have been hydrated through: ask the new generation.
+      if (result.length > 0 || (await generations.live())?.id === used.generation.id) return result;
+      await guard.reread();
+      const next = await ready();
+      return query({ embedder: next.embedder, store: next.store });
+    },
+    reconcile: async (reconcileOptions) => (await ready()).reconciler.run(reconcileOptions),
     async health() {
-      const [vectorStore, embedderHealth] = await Promise.all([
+      const { embedder, store } = pipeline;
+      const [vectorStore, embedderHealth, index] = await Promise.all([
         probe(store.name, () => store.describe(), redact),
         probe(embedder.id, () => (embedder.inner.ping ? embedder.inner.ping() : embedder.embedQuery("health check")), redact),
+        probe(`generation ${pipeline.generation.id} (${pipeline.generation.embedder})`, () => ready(), redact),
       ]);
-      return { vectorStore, embedder: embedderHealth };
+      return { vectorStore, embedder: embedderHealth, index };
     },
     async close() {
-      await Promise.allSettled([store.close(), embedder.inner.close?.()]);
+      await Promise.allSettled([...[pipeline, ...replaced].map(closePipeline), configured.inner.close?.()]);
     },
   };
+}
+
+/** One generation's embedder and store, and the sync parts that use them. */
+export interface Pipeline {
+  readonly generation: IndexGeneration;
+  readonly embedder: ManagedEmbedder;
+  readonly store: ManagedVectorStore;
+  readonly indexer: Indexer;
+  readonly deleter: Deleter;
+  readonly sweeper: Sweeper;
+  readonly reconciler: Reconciler;
+}
+
+/**
+ * The embedder recorded for `generation`, built again from its keyless options (keys from this
+ * process's environment), when that gives the very model recorded; otherwise undefined.
+ */
+async function rebuildEmbedder(generation: IndexGeneration, context: { env: NodeJS.ProcessEnv; logger: Logger }): Promise<Embedder | undefined> {
+  if (!generation.embedderConfig) return undefined;
+  const rebuilt = await createEmbedder(generation.embedderConfig as EmbedderConfig, context).catch(() => undefined);
+  if (rebuilt?.id === generation.embedder) return rebuilt;
+  await rebuilt?.close?.();
+  return undefined;
+}
+
+/** The keyless record of the store in use: its options, or, when none were given, the default the store's name says was chosen. */
+function storeRecordOf(config: VectorStoreConfig | undefined, name: string): StoreRecord | null {
+  if (config !== undefined) return storeRecord(config);
+  return name === "pinecone" || name === "pgvector" ? { provider: name } : null;
 }
 
 function isChunker(value: unknown): value is Chunker {

@@ -5,7 +5,7 @@ import type { Logger } from "../core/logger.js";
 import { redactAndClip } from "../core/redact.js";
 import { sleep } from "../core/retry.js";
 import { inSpan, metric } from "../core/telemetry.js";
-import { AbortedError, BusyError, DatabaseError, DualstoreError, IndexingError, LeaseLostError, NotFoundError, ProviderError } from "../errors.js";
+import { AbortedError, BusyError, DatabaseError, DualstoreError, EmbedderMismatchError, IndexingError, IndexLayoutMismatchError, LeaseLostError, NotFoundError, ProviderError } from "../errors.js";
 import { parseInput, type Covered, type Unchecked } from "../internal/validate.js";
 import { abortSignal } from "../repository/fields.js";
 import type { Deleter } from "./deleter.js";
@@ -98,6 +98,8 @@ export class SyncWorker {
       retry: JobRetryPolicy;
       /** The vector store's periodic upkeep. */
       maintain: () => Promise<void>;
+      /** Throws when this process's index layout is not the recorded one (no job is leased then). */
+      checkLayout: () => Promise<void>;
     },
   ) {}
 
@@ -147,6 +149,8 @@ export class SyncWorker {
           else await new Promise((resolve) => setImmediate(resolve));
         } catch (error) {
           if (error instanceof AbortedError) return;
+          // Another configuration owns the index: running on would write where searches do not look.
+          if (error instanceof EmbedderMismatchError || error instanceof IndexLayoutMismatchError) throw error;
           // The database itself failed: back off and keep going; leased jobs come back when their lease ends.
           this.deps.logger.error("sync worker batch failed", { error });
           await sleep(options.pollMs ?? 1_000, options.signal).catch(() => undefined);
@@ -164,6 +168,7 @@ export class SyncWorker {
 
   private async runBatch(limit: number, only?: readonly string[], signal?: AbortSignal): Promise<DrainResult> {
     const { queue, leaseMs } = this.deps;
+    await this.deps.checkLayout();
     const jobs = await queue.lease(this.owner, limit, leaseMs, only);
     const result = { processed: jobs.length, done: 0, retried: 0, dead: 0 };
     if (jobs.length === 0) return result;

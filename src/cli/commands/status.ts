@@ -65,6 +65,7 @@ function healthLines(health: HealthReport): string[] {
     ...component("database", health.database),
     ...component("vector store", health.vectorStore),
     ...component("embedder", health.embedder),
+    ...component("index", health.index),
   ];
 }
 

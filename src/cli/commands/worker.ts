@@ -1,5 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { Dualstore } from "../../client.js";
+import { EmbedderMismatchError, IndexLayoutMismatchError, type DualstoreError } from "../../errors.js";
 import { handleInterrupts } from "../interrupt.js";
 import { ExitCode, type Output } from "../output.js";
 import { count } from "../progress.js";
@@ -35,20 +36,36 @@ export const workerCommand: Command = {
     const interrupt = handleInterrupts(out, "stopping after the current batches");
     const total = { processed: 0, done: 0, retried: 0, dead: 0 };
     const started = performance.now();
+    let rebind: DualstoreError | undefined;
+    let rebinds = 0;
     try {
       out.note(`worker started: concurrency ${concurrency}, polling every ${pollMs} ms (Ctrl-C or SIGTERM stops it)`);
       for (;;) {
         const holder = ds.database.holder;
         if (holder) out.note(`using the database through pid ${holder.pid}, the process that holds it`);
         // Working through another process's PGlite: when that process stops, open the database again.
-        const signal = holder ? AbortSignal.any([interrupt.signal, holder.gone]) : interrupt.signal;
+        const lap = new AbortController();
+        const signal = AbortSignal.any([interrupt.signal, lap.signal, ...(holder ? [holder.gone] : [])]);
         const watching = watchQueue(ds, out, pollMs, signal);
-        const result = await ds.sync.runWorker({ concurrency, pollMs, signal });
+        const result = await ds.sync.runWorker({ concurrency, pollMs, signal }).catch((error: unknown) => {
+          // An app bound the (still empty) index to its own configuration after this worker
+          // opened it: open again to follow the recorded one, unless flags pinned another.
+          if (error instanceof IndexLayoutMismatchError || error instanceof EmbedderMismatchError) {
+            rebind = error;
+            lap.abort();
+            return { processed: 0, done: 0, retried: 0, dead: 0 };
+          }
+          throw error;
+        });
         await watching;
         for (const key of Object.keys(total) as Array<keyof typeof total>) total[key] += result[key];
         await ds.close();
         if (interrupt.signal.aborted) break;
-        out.note(`pid ${holder!.pid}, which held the database, has stopped: opening it again`);
+        if (rebind) {
+          if (rebinds++ > 0) throw rebind;
+          out.note(`the index's recorded configuration is not this worker's (${rebind.message}): opening it again`);
+          rebind = undefined;
+        } else out.note(`pid ${holder!.pid}, which held the database, has stopped: opening it again`);
         ds = await open();
       }
       const elapsedMs = Math.round(performance.now() - started);
