@@ -177,9 +177,9 @@ export async function openVectorIndex(
   const closePipeline = async (old: Pipeline) => {
     await Promise.allSettled([old.store.close(), old.embedder === configured ? undefined : old.embedder.inner.close?.()]);
   };
-  /** Follows a cut-over (made here or by another process): the new live generation's pipeline replaces the old. */
   /** Pipelines replaced by a cut-over: runs that started before it may still be using them. Closed with the index. */
   const replaced: Pipeline[] = [];
+  /** Follows a cut-over (made here or by another process): the new live generation's pipeline replaces the old. */
   const follow = async (generation: IndexGeneration, next?: Pipeline) => {
     if (generation.id === pipeline.generation.id) return;
     replaced.push(pipeline);
