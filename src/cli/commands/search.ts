@@ -52,14 +52,17 @@ export const searchCommand: Command = {
         tags: hit.document.tags,
         chunk: { index: hit.chunk.index, start: hit.chunk.start, end: hit.chunk.end, text: hit.chunk.text },
       }));
-      out.result({ query, userId, hits: results }, () =>
-        results.length === 0
+      // A search whose vector side failed still answers, from its keywords: say so, in both forms.
+      const { degraded } = hits;
+      out.result({ query, userId, hits: results, ...(degraded ? { degraded } : {}) }, () => [
+        ...(degraded ? [`Keyword results only: the ${degraded.component === "embedder" ? "embedder" : "vector store"} failed (${degraded.code}: ${degraded.message}).`] : []),
+        ...(results.length === 0
           ? ["No hits."]
           : results.flatMap((hit, rank) => [
               `${String(rank + 1).padStart(2)}. ${hit.score.toFixed(3)}  ${whereToOpen(hit.sourceUrl, cwd) ?? hit.title}  (chunk ${hit.chunk.index})`,
               `    ${excerpt(hit.chunk.text)}`,
-            ]),
-      );
+            ])),
+      ]);
       return ExitCode.OK;
     } finally {
       interrupt.dispose();
