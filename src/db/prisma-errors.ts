@@ -29,6 +29,8 @@ export function fromPrismaError(error: unknown, context: ErrorContext): Dualstor
         return new ConflictError(entity, uniqueFields(cause), { cause: error });
       case "P2025":
         return new NotFoundError(entity, id ?? "");
+      case "P2021":
+        return new DatabaseError(`${entity}: its table does not exist: this database has not been migrated (run \`dualstore migrate\`, or migrate() at deploy time)`, { cause: error });
       case "P2003": {
         // PostgreSQL names foreign keys `<Table>_<column>_fkey`: the row that column points at is missing.
         const column = /^[^_]+_(\w+)_fkey$/.exec(cause?.constraint?.index ?? "")?.[1] ?? cause?.constraint?.fields?.[0];

@@ -14,6 +14,7 @@ import { ManagedVectorStore } from "../vector-stores/managed-vector-store.js";
 import type { VectorStore } from "../vector-stores/vector-store.js";
 import type { Embedder } from "../embedders/embedder.js";
 import { EmbedderMismatchError } from "../errors.js";
+import { fromPrismaError } from "../db/prisma-errors.js";
 import { Deleter } from "./deleter.js";
 import { EmbeddingCache, type EmbeddingCacheOptions } from "./embedding-cache.js";
 import { chunkerRecord, embedderRecord, GenerationTable, storeRecord, storeTarget, type IndexGeneration, type IndexLayout, type StoreRecord } from "./index-generation.js";
@@ -116,7 +117,9 @@ export async function openVectorIndex(
   const leaseMs = sync.leaseMs ?? 300_000;
   const generations = new GenerationTable(database.prisma);
   // Options left unset follow the recorded index rather than the defaults.
-  const recorded = await generations.live();
+  const recorded = await generations.live().catch((error: unknown) => {
+    throw fromPrismaError(error, { entity: "IndexGeneration" });
+  });
   const namespacing = sync.namespacing ?? recorded?.namespacing ?? "single";
   const embedderConfig: EmbedderConfig = options.embedder ?? (recorded?.embedderConfig as EmbedderConfig | null) ?? defaultEmbedderConfig(context.env);
   // The rate limit is the provider's, per model: every worker on this database shares one bucket.

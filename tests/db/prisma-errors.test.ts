@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import { fromPrismaError } from "../../src/db/prisma-errors.js";
-import { ConflictError, DatabaseError, NotFoundError } from "../../src/index.js";
+import { ConflictError, createDualstore, DatabaseError, NotFoundError } from "../../src/index.js";
 
 /** An error as another copy of @prisma/client (the app's own) throws it: same name and code, not our class. */
 function foreignKnownError(code: string, meta: Record<string, unknown>): Error {
@@ -27,4 +27,10 @@ it("maps an app's own Prisma client errors by name and code, not by class", () =
   const other = new Error("boom");
   expect(fromPrismaError(other, { entity: "Chat" })).toMatchObject({ code: "DATABASE", cause: other });
   expect(fromPrismaError(other, { entity: "Chat" })).toBeInstanceOf(DatabaseError);
+});
+
+it("opening an index on a database that was never migrated says to migrate it, on a real PGlite", async () => {
+  const opening = createDualstore({ database: { driver: "pglite" }, migrate: false, vectorStore: { provider: "memory" }, env: {} });
+  await expect(opening).rejects.toBeInstanceOf(DatabaseError);
+  await expect(opening).rejects.toThrow(/IndexGeneration: its table does not exist: this database has not been migrated \(run `dualstore migrate`/);
 });
