@@ -45,6 +45,7 @@ const setups: Record<string, () => Partial<DualstoreOptions>> = {
   },
 };
 
+// The flow through each provider pair is the vector side's: these searches ask it alone (hybrid search has tests of its own).
 async function fullFlow(ds: Dualstore): Promise<void> {
   const store = ds.vectorStore!;
   const alice = await ds.users.create({ email: `alice${Math.random().toString(36).slice(2)}@example.com` });
@@ -57,7 +58,7 @@ async function fullFlow(ds: Dualstore): Promise<void> {
   expect(await ds.indexDocuments([mine.id, theirs.id, shared.id])).toMatchObject({ indexed: 3, failed: 0 });
 
   await eventually(async () => {
-    const hits = await ds.search("okapi giraffid Congo rainforest", { userId: alice.id, minScore: -1, topK: 10 });
+    const hits = await ds.search("okapi giraffid Congo rainforest", { userId: alice.id, minScore: -1, topK: 10, mode: "vector" });
     expect(hits[0]!.document.id).toBe(mine.id);
     expect(hits.map((h) => h.document.id)).toContain(shared.id);
     expect(hits.map((h) => h.document.id)).not.toContain(theirs.id);
@@ -70,10 +71,10 @@ async function fullFlow(ds: Dualstore): Promise<void> {
   expect(reindex.embedded).toBeGreaterThan(0);
   expect(reindex.embedded).toBeLessThan(reindex.chunks);
   await eventually(async () => {
-    const hits = await ds.search("axolotl salamander larval", { userId: alice.id, minScore: -1, topK: 3 });
+    const hits = await ds.search("axolotl salamander larval", { userId: alice.id, minScore: -1, topK: 3, mode: "vector" });
     expect(hits[0]!.document.id).toBe(mine.id);
     expect(hits[0]!.chunk.text).toContain("axolotl");
-    const old = await ds.search("Congo rainforest giraffid", { userId: alice.id, minScore: -1, topK: 10 });
+    const old = await ds.search("Congo rainforest giraffid", { userId: alice.id, minScore: -1, topK: 10, mode: "vector" });
     expect(old.some((h) => h.document.id === mine.id && h.chunk.text.includes("Congo"))).toBe(false);
   });
   const namespace = (await ds.documents.get(mine.id)).vectorNamespace ?? "";
@@ -84,7 +85,7 @@ async function fullFlow(ds: Dualstore): Promise<void> {
 
   await ds.documents.delete(mine.id);
   await eventually(async () => {
-    expect((await ds.search("axolotl okapi", { userId: alice.id, minScore: -1, topK: 10 })).map((h) => h.document.id)).not.toContain(mine.id);
+    expect((await ds.search("axolotl okapi", { userId: alice.id, minScore: -1, topK: 10, mode: "vector" })).map((h) => h.document.id)).not.toContain(mine.id);
     expect((await store.listIds({ prefix: `${mine.id}#`, namespace, limit: 1_000 })).ids).toEqual([]);
   });
   await eventually(async () => {
