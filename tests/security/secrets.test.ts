@@ -65,7 +65,7 @@ it("keeps keys out of errors for rejected keys, server errors, dropped connectio
   }
   for (const kind of ["500", "drop", "timeout"] as const) {
     pinecone.faults.next(kind, { times: 3 });
-    const error = await ds.search("text", { userId: user.id, minScore: 0 }).then(() => undefined, (e: unknown) => e);
+    const error = await ds.search("text", { userId: user.id, minScore: 0, mode: "vector" }).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expectClean(everything(error));
   }
