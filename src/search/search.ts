@@ -119,14 +119,13 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     documentIds: opts.documentIds,
     language: opts.language,
   };
-  // Each side returns a few more than topK: hits the database does not vouch for (orphans,
-  // deletes in flight) are dropped during hydration and must not leave the page short, and
-  // fusion needs each side's runners-up.
   if (opts.rerank !== undefined && opts.rerank !== false && !deps.rerank) {
     throw new ConfigurationError("search.reranker: the search asked for reranking (rerank option) and no reranker is configured", { option: "search.reranker" });
   }
   const rerank = opts.rerank === false ? undefined : deps.rerank && { ...deps.rerank.settings, ...(typeof opts.rerank === "object" ? opts.rerank : {}), reranker: deps.rerank.reranker };
-  // Reranking reads a larger pool of first-stage candidates, of which it keeps topK.
+  // Each side returns a few more than the page (topK, or the reranker's pool of candidates):
+  // hits the database does not vouch for (orphans, deletes in flight) are dropped during
+  // hydration and must not leave the page short, and fusion needs each side's runners-up.
   const poolK = rerank ? candidatePool(topK, rerank.candidates) : topK;
   const fetchK = Math.min(poolK + Math.max(5, poolK), 10_000);
 
