@@ -31,7 +31,9 @@ import type { AnySource } from "./sources/source.js";
 import { SourceRegistry, type SourceInstallOptions, type SourceInstallReport, type SourceStatus } from "./sources/sources.js";
 import { ChunkQuery } from "./search/chunk-query.js";
 import { evaluate, type EvaluateOptions, type EvaluationQuery, type EvaluationReport } from "./search/evaluate.js";
-import { search, type SearchOptions, type SearchResults } from "./search/search.js";
+import { search, type SearchDeps, type SearchOptions, type SearchResults } from "./search/search.js";
+import { checkRerankerConfig, createReranker } from "./rerankers/create-reranker.js";
+import { ManagedReranker } from "./rerankers/managed-reranker.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
 import type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";
@@ -212,11 +214,14 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const repositoryOptions = { transactions: options.transactions ?? {}, owners: options.owners ?? "users" };
   // A missing key or bad provider option fails now, not after the database was opened and migrated.
   if (options.vectorStore !== null) checkVectorIndexOptions({ ...options, vectorStore: options.vectorStore }, env);
+  const rerankerConfig = options.search?.reranker;
+  if (rerankerConfig !== undefined) checkRerankerConfig(rerankerConfig, env);
 
   const database = await openDatabase(options.database ?? {}, { env, logger, migrationNames: migrations.map((m) => m.name) });
   const { prisma } = database;
   const sources = new SourceRegistry(prisma, database.schema, options.sources ?? []);
   let index: VectorIndex | undefined;
+  let rerank: SearchDeps["rerank"];
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -247,6 +252,11 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
         { ...options, vectorStore: options.vectorStore },
         { database, env, logger, sourceTexts: (mirrors) => sources.texts(mirrors) },
       );
+    if (rerankerConfig !== undefined) {
+      const { reranker: _config, ...settings } = options.search!;
+      // Searches retry as the embedder's query does: one policy, set in `sync.retry`.
+      rerank = { reranker: new ManagedReranker(await createReranker(rerankerConfig, env), { retry: options.sync?.retry ?? {}, logger }), settings };
+    }
   } catch (error) {
     await close();
     throw error;
@@ -293,7 +303,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const runSearch = (query: string, searchOptions: SearchOptions) => {
     const vectorIndex = requireIndex();
     return vectorIndex.withLiveVectors(({ embedder, store }) =>
-      search({ prisma, chunks: chunkQuery, vectors: { embedder, store, namespacing: vectorIndex.namespacing }, logger }, query, searchOptions),
+      search({ prisma, chunks: chunkQuery, vectors: { embedder, store, namespacing: vectorIndex.namespacing }, logger, rerank }, query, searchOptions),
     );
   };
   const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, repositoryOptions), sync);

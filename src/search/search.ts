@@ -2,12 +2,14 @@ import { z } from "zod";
 import type { Logger } from "../core/logger.js";
 import { redact } from "../core/redact.js";
 import type { PrismaClient } from "../db/prisma.js";
-import { DualstoreError } from "../errors.js";
+import { ConfigurationError, DualstoreError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { documentSources } from "../repository/documents.js";
 import { id, text } from "../repository/fields.js";
+import type { ManagedReranker } from "../rerankers/managed-reranker.js";
 import type { ChunkQuery, SearchDocument } from "./chunk-query.js";
 import { fuse } from "./fusion.js";
+import { candidatePool, rerankCandidates, type RerankSettings } from "./rerank-step.js";
 import { queryVectors, VectorSideError, type VectorSide } from "./vector-side.js";
 
 const weight = z.number().min(0).max(1_000);
@@ -35,6 +37,11 @@ const searchOptions = z.strictObject({
   /** Only these documents. */
   documentIds: z.array(id).min(1).max(1_000).optional(),
   language: text({ min: 1, max: 35 }).optional(),
+  /**
+   * Reranking with the configured reranker (`search.reranker`). Default: on when one is
+   * configured. `false`: off for this call; `true` or settings: on, and an error without one.
+   */
+  rerank: z.union([z.boolean(), z.strictObject({ candidates: z.number().int().min(1).max(1_000).optional(), strict: z.boolean().optional() })]).optional(),
   signal: z.instanceof(AbortSignal).optional(),
 });
 
@@ -51,18 +58,21 @@ export interface SearchHit {
    * What the hits are ordered by. "vector" mode: the cosine similarity of query and chunk, -1..1.
    * "lexical" mode: `ts_rank` of the chunk's words (length-normalized, 0..1, small numbers).
    * "hybrid" mode: the fused score, 0..1 with the default weights (1 = best on both sides).
+   * Reranked: the reranker's relevance (Cohere's: 0..1), with the score above in `fusedScore`.
    */
   readonly score: number;
+  /** When the hit was reranked: the score it had before, in its mode (see `score`). */
+  readonly fusedScore?: number;
   /** Cosine similarity of query and chunk, when the vector side found the chunk. */
   readonly vectorScore?: number;
   /** `ts_rank` of the chunk, when the lexical side found it. */
   readonly lexicalScore?: number;
 }
 
-/** Why a hybrid search answered from words alone. */
+/** Why a hybrid search answered from words alone, or a reranked one in its first-stage order. */
 export interface SearchDegradation {
-  /** Which side failed. */
-  readonly component: "embedder" | "vectorStore";
+  /** Which provider failed. */
+  readonly component: "embedder" | "vectorStore" | "reranker";
   /** The failure's DualstoreError code ("PROVIDER", "ABORTED", ...), or "UNKNOWN". */
   readonly code: string;
   /** The failure's message, without secrets. */
@@ -81,6 +91,8 @@ export interface SearchDeps {
   readonly chunks: ChunkQuery;
   readonly vectors: VectorSide;
   readonly logger: Logger;
+  /** The configured reranker and its settings (`search` in createDualstore options), if any. */
+  readonly rerank?: { readonly reranker: ManagedReranker; readonly settings: RerankSettings } | undefined;
 }
 
 /**
@@ -107,10 +119,15 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     documentIds: opts.documentIds,
     language: opts.language,
   };
-  // Each side returns a few more than topK: hits the database does not vouch for (orphans,
-  // deletes in flight) are dropped during hydration and must not leave the page short, and
-  // fusion needs each side's runners-up.
-  const fetchK = Math.min(topK + Math.max(5, topK), 10_000);
+  if (opts.rerank !== undefined && opts.rerank !== false && !deps.rerank) {
+    throw new ConfigurationError("search.reranker: the search asked for reranking (rerank option) and no reranker is configured", { option: "search.reranker" });
+  }
+  const rerank = opts.rerank === false ? undefined : deps.rerank && { ...deps.rerank.settings, ...(typeof opts.rerank === "object" ? opts.rerank : {}), reranker: deps.rerank.reranker };
+  // Each side returns a few more than the page (topK, or the reranker's pool of candidates):
+  // hits the database does not vouch for (orphans, deletes in flight) are dropped during
+  // hydration and must not leave the page short, and fusion needs each side's runners-up.
+  const poolK = rerank ? candidatePool(topK, rerank.candidates) : topK;
+  const fetchK = Math.min(poolK + Math.max(5, poolK), 10_000);
 
   let vectorScores = new Map<string, number>();
   let degraded: SearchDegradation | undefined;
@@ -148,13 +165,22 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
           );
   ranked.sort((a, b) => b.score - a.score || (a.vectorId < b.vectorId ? -1 : 1));
 
-  const hits: SearchHit[] = ranked.slice(0, topK).map(({ vectorId, score }) => {
+  let page: Array<{ vectorId: string; score: number; fusedScore?: number }> = ranked.slice(0, topK);
+  if (rerank) {
+    const pool = ranked.slice(0, poolK).map(({ vectorId, score }) => ({ vectorId, score, text: `${byId.get(vectorId)!.document.title}\n\n${byId.get(vectorId)!.text}` }));
+    const reranked = await rerankCandidates(rerank.reranker, q, pool, { topK, strict: rerank.strict ?? false, signal: opts.signal, logger: deps.logger });
+    page = reranked.ranked;
+    // A vector side that failed first is the degradation named; the reranker's is logged.
+    degraded ??= reranked.degraded;
+  }
+  const hits: SearchHit[] = page.map(({ vectorId, score, fusedScore }) => {
     const { document, lexicalRank, ...chunk } = byId.get(vectorId)!;
     const vectorScore = vectorScores.get(vectorId);
     return {
       document,
       chunk,
       score,
+      ...(fusedScore === undefined ? {} : { fusedScore }),
       ...(vectorScore === undefined ? {} : { vectorScore }),
       ...(lexicalRank === undefined ? {} : { lexicalScore: lexicalRank }),
     };
