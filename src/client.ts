@@ -31,9 +31,7 @@ import type { AnySource } from "./sources/source.js";
 import { SourceRegistry, type SourceInstallOptions, type SourceInstallReport, type SourceStatus } from "./sources/sources.js";
 import { ChunkQuery } from "./search/chunk-query.js";
 import { evaluate, type EvaluateOptions, type EvaluationQuery, type EvaluationReport } from "./search/evaluate.js";
-import { search, type SearchDeps, type SearchOptions, type SearchResults } from "./search/search.js";
-import { checkRerankerConfig, createReranker } from "./rerankers/create-reranker.js";
-import { ManagedReranker } from "./rerankers/managed-reranker.js";
+import { search, type SearchOptions, type SearchResults } from "./search/search.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
 import type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";
@@ -46,6 +44,9 @@ import type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 import type { IndexDocumentsFilter, IndexDocumentsOptions, IndexDocumentsResult } from "./sync/sync-engine.js";
 import type { DrainOptions, DrainResult, WorkerOptions } from "./sync/worker.js";
 import { checkVectorIndexOptions, openVectorIndex, type VectorIndex } from "./sync/vector-index.js";
+import { checkRerankerConfig, createReranker } from "./rerankers/create-reranker.js";
+import { ManagedReranker } from "./rerankers/managed-reranker.js";
+import type { SearchDeps } from "./search/search.js";
 
 /** What the index half of dualstore offers, for one user or for the whole store. */
 interface IndexOperations {

@@ -32,23 +32,23 @@ export interface RankedCandidate {
 }
 
 /**
- * Reranks the candidates (best first) and returns the best `topK` with the reranker's relevance
- * as `score` and the first-stage score as `fusedScore`. When the reranker fails (not aborted,
- * not strict): the first `topK` candidates in their first-stage order, with `degraded` saying why.
+ * The candidates (best first) in the reranker's order, scored with its relevance. When the
+ * reranker fails (not aborted, not strict): no ranking, and `degraded` saying why; the caller
+ * keeps its first-stage order.
  */
 export async function rerankCandidates(
   reranker: ManagedReranker,
   query: string,
   candidates: readonly RankedCandidate[],
-  options: { topK: number; strict: boolean; signal: AbortSignal | undefined; logger: Logger },
-): Promise<{ ranked: Array<{ vectorId: string; score: number; fusedScore?: number }>; degraded?: SearchDegradation }> {
+  options: { strict: boolean; signal: AbortSignal | undefined; logger: Logger },
+): Promise<{ ranked?: Array<{ vectorId: string; score: number }>; degraded?: SearchDegradation }> {
   try {
     const results = await reranker.rerank(
       query,
       candidates.map((candidate) => candidate.text),
-      { topN: options.topK, signal: options.signal },
+      { signal: options.signal },
     );
-    return { ranked: results.map(({ index, score }) => ({ vectorId: candidates[index]!.vectorId, score, fusedScore: candidates[index]!.score })) };
+    return { ranked: results.map(({ index, score }) => ({ vectorId: candidates[index]!.vectorId, score })) };
   } catch (error) {
     if (options.strict || options.signal?.aborted || error instanceof AbortedError) throw error;
     const degraded: SearchDegradation = {
@@ -57,6 +57,6 @@ export async function rerankCandidates(
       message: redact(error instanceof Error ? error.message : String(error)),
     };
     options.logger.warn("search answered in its first-stage order: the reranker failed", { reranker: reranker.id, ...degraded });
-    return { ranked: candidates.slice(0, options.topK).map(({ vectorId, score }) => ({ vectorId, score })), degraded };
+    return { degraded };
   }
 }

@@ -6,11 +6,11 @@ import { ConfigurationError, DualstoreError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { documentSources } from "../repository/documents.js";
 import { id, text } from "../repository/fields.js";
-import type { ManagedReranker } from "../rerankers/managed-reranker.js";
 import type { ChunkQuery, SearchDocument } from "./chunk-query.js";
 import { fuse } from "./fusion.js";
-import { candidatePool, rerankCandidates, type RerankSettings } from "./rerank-step.js";
 import { queryVectors, VectorSideError, type VectorSide } from "./vector-side.js";
+import type { ManagedReranker } from "../rerankers/managed-reranker.js";
+import { candidatePool, rerankCandidates, type RerankSettings } from "./rerank-step.js";
 
 const weight = z.number().min(0).max(1_000);
 
@@ -30,6 +30,11 @@ const searchOptions = z.strictObject({
   fusion: z
     .strictObject({ method: z.enum(["score", "rrf"]).optional(), lexicalWeight: weight.optional(), vectorWeight: weight.optional(), k: z.number().min(0).max(10_000).optional() })
     .optional(),
+  /**
+   * Reranking with the configured reranker (`search.reranker`). Default: on when one is
+   * configured. `false`: off for this call; `true` or settings: on, and an error without one.
+   */
+  rerank: z.union([z.boolean(), z.strictObject({ candidates: z.number().int().min(1).max(1_000).optional(), strict: z.boolean().optional() })]).optional(),
   /** Only documents carrying at least one of these tags. */
   tags: z.array(text({ min: 1, max: 100 })).min(1).max(50).optional(),
   /** Only documents from these sources. */
@@ -37,11 +42,6 @@ const searchOptions = z.strictObject({
   /** Only these documents. */
   documentIds: z.array(id).min(1).max(1_000).optional(),
   language: text({ min: 1, max: 35 }).optional(),
-  /**
-   * Reranking with the configured reranker (`search.reranker`). Default: on when one is
-   * configured. `false`: off for this call; `true` or settings: on, and an error without one.
-   */
-  rerank: z.union([z.boolean(), z.strictObject({ candidates: z.number().int().min(1).max(1_000).optional(), strict: z.boolean().optional() })]).optional(),
   signal: z.instanceof(AbortSignal).optional(),
 });
 
@@ -123,10 +123,12 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     throw new ConfigurationError("search.reranker: the search asked for reranking (rerank option) and no reranker is configured", { option: "search.reranker" });
   }
   const rerank = opts.rerank === false ? undefined : deps.rerank && { ...deps.rerank.settings, ...(typeof opts.rerank === "object" ? opts.rerank : {}), reranker: deps.rerank.reranker };
-  // Each side returns a few more than the page (topK, or the reranker's pool of candidates):
-  // hits the database does not vouch for (orphans, deletes in flight) are dropped during
-  // hydration and must not leave the page short, and fusion needs each side's runners-up.
+  // Reranking reads a larger pool of first-stage candidates, of which it keeps the best topK.
   const poolK = rerank ? candidatePool(topK, rerank.candidates) : topK;
+
+  // Each side returns a few more than topK: hits the database does not vouch for (orphans,
+  // deletes in flight) are dropped during hydration and must not leave the page short, and
+  // fusion needs each side's runners-up.
   const fetchK = Math.min(poolK + Math.max(5, poolK), 10_000);
 
   let vectorScores = new Map<string, number>();
@@ -149,7 +151,7 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     lexicalLimit: fetchK,
   });
   const byId = new Map(chunks.map((chunk) => [chunk.vectorId, chunk]));
-  const ranked =
+  let ranked: Array<{ vectorId: string; score: number }> =
     mode === "vector"
       ? [...vectorScores].filter(([vectorId]) => byId.has(vectorId)).map(([vectorId, score]) => ({ vectorId, score }))
       : mode === "lexical" || degraded
@@ -164,23 +166,26 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
             opts.fusion,
           );
   ranked.sort((a, b) => b.score - a.score || (a.vectorId < b.vectorId ? -1 : 1));
-
-  let page: Array<{ vectorId: string; score: number; fusedScore?: number }> = ranked.slice(0, topK);
+  let fusedScores: Map<string, number> | undefined;
   if (rerank) {
     const pool = ranked.slice(0, poolK).map(({ vectorId, score }) => ({ vectorId, score, text: `${byId.get(vectorId)!.document.title}\n\n${byId.get(vectorId)!.text}` }));
-    const reranked = await rerankCandidates(rerank.reranker, q, pool, { topK, strict: rerank.strict ?? false, signal: opts.signal, logger: deps.logger });
-    page = reranked.ranked;
+    const reranked = await rerankCandidates(rerank.reranker, q, pool, { strict: rerank.strict ?? false, signal: opts.signal, logger: deps.logger });
+    if (reranked.ranked) {
+      fusedScores = new Map(pool.map(({ vectorId, score }) => [vectorId, score]));
+      ranked = reranked.ranked;
+    }
     // A vector side that failed first is the degradation named; the reranker's is logged.
     degraded ??= reranked.degraded;
   }
-  const hits: SearchHit[] = page.map(({ vectorId, score, fusedScore }) => {
+
+  const hits: SearchHit[] = ranked.slice(0, topK).map(({ vectorId, score }) => {
     const { document, lexicalRank, ...chunk } = byId.get(vectorId)!;
     const vectorScore = vectorScores.get(vectorId);
     return {
       document,
       chunk,
       score,
-      ...(fusedScore === undefined ? {} : { fusedScore }),
+      ...(fusedScores?.has(vectorId) ? { fusedScore: fusedScores.get(vectorId)! } : {}),
       ...(vectorScore === undefined ? {} : { vectorScore }),
       ...(lexicalRank === undefined ? {} : { lexicalScore: lexicalRank }),
     };

@@ -145,7 +145,9 @@ describeEachDatabase(
       const hits = await cohereDs.search("congo rainforest giraffid", { userId: null, topK: 2, mode: "vector", minScore: -1 });
       expect(hits.map((hit) => hit.document.title)).toEqual(["Forest notes", "Okapi facts"]);
       expect(hits.map((hit) => hit.score)).toEqual([1, 1 / 3]);
-      expect(cohere.requests.at(-1)).toMatchObject({ path: "/v2/rerank", body: { top_n: 2, documents: expect.any(Array) } });
+      // The whole pool is reranked (the three documents' chunks), then cut to topK.
+      expect(cohere.requests.at(-1)).toMatchObject({ path: "/v2/rerank", body: { documents: expect.arrayContaining([expect.stringContaining("Forest notes")]) } });
+      expect((cohere.requests.at(-1)!.body as { documents: string[] }).documents).toHaveLength(3);
 
       cohere.requests.length = 0;
       cohere.faults.next("429", { retryAfterSeconds: 0 });
