@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import type { PrismaClient } from "../../src/db/prisma.js";
 import type { Dualstore, SearchHit } from "../../src/index.js";
-import { chunkKeyOf, chunkKeys } from "../../src/sync/vector-ids.js";
 import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
+import { expectCleanSwitch, migrateWhileBusy, modelOf as modelOfHit, topic } from "../helpers/model-change.js";
 
 const OLD = "local:hashing-v1:64";
 const NEW = "local:hashing-v1:128";
@@ -46,15 +46,7 @@ async function open(target: DatabaseTarget): Promise<{ ds: Dualstore<PrismaClien
   return { ds, count };
 }
 
-const topic = (i: number) => `Note ${i}: the zebra${i} herd crossed river${i} at dawn.`;
-
-/** Which model made a hit's vector: its id's key is derived from the embedder and the text. */
-function modelOf(hit: SearchHit): string {
-  const key = chunkKeyOf(hit.chunk.vectorId);
-  if (chunkKeys(OLD, [hit.chunk.text])[0] === key) return OLD;
-  if (chunkKeys(NEW, [hit.chunk.text])[0] === key) return NEW;
-  return "unknown";
-}
+const modelOf = (hit: SearchHit) => modelOfHit(hit, [OLD, NEW]);
 
 describeEachDatabase(
   "changing the embedding model",
@@ -67,70 +59,23 @@ describeEachDatabase(
       expect(plan.estimatedTokens).toBeGreaterThan(12 * 8);
       expect(await count(64)).toBe(12);
 
-      let written = 12;
-      const searches: string[][] = [];
-      const progress: number[] = [];
-      let stop = false;
-      let failed = false;
-      const loop = (async () => {
-        while (!stop) {
-          const i = searches.length % written;
-          const hits = await ds.search(`zebra${i} river${i}`, { userId: null, topK: 5 });
-          expect(hits.length, `search ${searches.length} for note ${i}`).toBeGreaterThan(0);
-          searches.push([...new Set(hits.map(modelOf))]);
-          // New writes while the new generation is built: one after each batch it reports, at most 6.
-          if (written - 12 < progress.length && written < 18) {
-            await ds.documents.create({ title: `n${written}`, source: "api", content: topic(written) });
-            written++;
-          }
-        }
-      })().catch((error: unknown) => {
-        failed = true;
-        throw error;
-      });
-      let writtenAtCutOver: number;
-      let result: Awaited<ReturnType<typeof ds.embeddings.migrate>>;
-      try {
-        result = await ds.embeddings.migrate({
-          to: { provider: "local", dimension: 128 },
-          batchSize: 3,
-          onProgress: (p) => progress.push(p.built),
-        });
-        writtenAtCutOver = written;
-        // Keep searching on the new model for a moment after the cut-over.
-        const cutOverAt = searches.length;
-        while (!failed && searches.length < cutOverAt + 5) await new Promise((resolve) => setTimeout(resolve, 5));
-      } finally {
-        // A failed or timed-out test must not leave the loop running.
-        stop = true;
-      }
-      await loop;
-
-      expect(result).toMatchObject({ from: OLD, to: NEW });
-      expect(result.built).toBe(result.documents);
-      expect(progress.length).toBeGreaterThan(1);
-      for (const models of searches) expect(models.length === 1 && models[0] !== "unknown", JSON.stringify(models)).toBe(true);
-      expect(searches.slice(-3).every(([model]) => model === NEW)).toBe(true);
-      expect(searches.some(([model]) => model === OLD)).toBe(true);
+      const run = await migrateWhileBusy(ds, { initial: 12, models: [OLD, NEW] }, (onProgress) =>
+        ds.embeddings.migrate({ to: { provider: "local", dimension: 128 }, batchSize: 3, onProgress }),
+      );
+      expect(run.result).toMatchObject({ from: OLD, to: NEW });
+      expect(run.result.built).toBe(run.result.documents);
+      await expectCleanSwitch(ds, run, OLD, NEW, 12);
 
       const documents = await ds.prisma.document.findMany({ select: { embedder: true, indexStatus: true } });
-      expect(documents).toHaveLength(written);
+      expect(documents).toHaveLength(run.written);
       expect(documents.every((d) => d.embedder === NEW && d.indexStatus === "INDEXED")).toBe(true);
       expect(await count(64)).toBe(0);
-      expect(await count(128)).toBe(written);
+      expect(await count(128)).toBe(run.written);
       expect(await ds.prisma.indexGeneration.findMany()).toMatchObject([{ state: "LIVE", embedder: NEW, dimension: 128 }]);
       expect(await ds.prisma.generationDocument.count()).toBe(0);
       const report = await ds.reconcile();
       expect(report).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 } });
       expect(await ds.embeddings.status()).toMatchObject({ state: "idle", live: NEW, building: null });
-
-      // Writes made while the new generation was built reach it: found, by the new model, after the cut-over.
-      expect(writtenAtCutOver, "documents were written while the new generation was built").toBeGreaterThan(12);
-      for (let i = 12; i < writtenAtCutOver; i++) {
-        const [hit] = await ds.search(`zebra${i} river${i}`, { userId: null, mode: "vector", topK: 1 });
-        expect(hit!.document.title).toBe(`n${i}`);
-        expect(modelOf(hit!)).toBe(NEW);
-      }
     });
 
     it("abort leaves the old generation intact and nothing of the new behind; a stopped migrate resumes", async () => {
