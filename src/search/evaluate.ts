@@ -33,7 +33,7 @@ export interface EvaluationReport {
   readonly modes: Partial<Record<SearchMode, RetrievalMetrics>>;
 }
 
-export type EvaluateOptions = Omit<SearchOptions, "topK" | "mode" | "signal"> & {
+export type EvaluateOptions = Omit<SearchOptions, "topK" | "mode" | "signal" | "group" | "chunksPerDocument" | "context"> & {
   /** Modes to measure. Default: all three. */
   modes?: readonly SearchMode[];
 };
