@@ -151,7 +151,7 @@ log(`corpus: ${packages.length} package READMEs (${packages.reduce((sum, p) => s
 const ds = await createDualstore({ database: { driver: "pglite" }, vectorStore: { provider: "pgvector" }, sync: { onWrite: "none" } });
 const idByName = new Map<string, string>();
 for (const pkg of packages) {
-  const document = await ds.documents.create({ userId: null, title: pkg.name, source: "system", language: "en", content: pkg.readme });
+  const document = await ds.documents.create({ userId: null, title: pkg.name, source: "system", content: pkg.readme });
   idByName.set(pkg.name, document.id);
 }
 const started = performance.now();
@@ -177,15 +177,13 @@ const reranking = await createDualstore({
 });
 const reranked: Record<string, EvaluationReport["modes"]> = {};
 for (const [set, queries] of Object.entries(sets)) {
-  // Every document is English: saying so reads the query with one configuration instead of all,
-  // which ranks the same and costs less.
-  const report = await ds.evaluate(queries, { userId: null, minScore: -1, language: "en" });
+  const report = await ds.evaluate(queries, { userId: null, minScore: -1 });
   log(`  ${set}: measured vector, lexical, hybrid`);
-  const rrf = await ds.evaluate(queries, { userId: null, minScore: -1, language: "en", modes: ["hybrid"], fusion: { method: "rrf", lexicalWeight: 1, vectorWeight: 1 } });
-  const equal = await ds.evaluate(queries, { userId: null, minScore: -1, language: "en", modes: ["hybrid"], fusion: { lexicalWeight: 0.5, vectorWeight: 0.5 } });
+  const rrf = await ds.evaluate(queries, { userId: null, minScore: -1, modes: ["hybrid"], fusion: { method: "rrf", lexicalWeight: 1, vectorWeight: 1 } });
+  const equal = await ds.evaluate(queries, { userId: null, minScore: -1, modes: ["hybrid"], fusion: { lexicalWeight: 0.5, vectorWeight: 0.5 } });
   const weighted: Record<string, RetrievalMetrics | undefined> = {};
   for (const lexicalWeight of extraWeights) {
-    const measured = await ds.evaluate(queries, { userId: null, minScore: -1, language: "en", modes: ["hybrid"], fusion: { lexicalWeight, vectorWeight: 1 - lexicalWeight } });
+    const measured = await ds.evaluate(queries, { userId: null, minScore: -1, modes: ["hybrid"], fusion: { lexicalWeight, vectorWeight: 1 - lexicalWeight } });
     weighted[`hybrid, lexical ${lexicalWeight} / vector ${(1 - lexicalWeight).toFixed(2)}`] = measured.modes.hybrid;
   }
   reranked[set] = (await reranking.evaluate(queries, { userId: null, minScore: -1, modes: ["vector", "hybrid"] })).modes;

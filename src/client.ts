@@ -31,7 +31,7 @@ import type { AnySource } from "./sources/source.js";
 import { SourceRegistry, type SourceInstallOptions, type SourceInstallReport, type SourceStatus } from "./sources/sources.js";
 import { ChunkQuery } from "./search/chunk-query.js";
 import { evaluate, type EvaluateOptions, type EvaluationQuery, type EvaluationReport } from "./search/evaluate.js";
-import { search, type SearchOptions, type SearchResults } from "./search/search.js";
+import { search, type DocumentResults, type SearchOptions, type SearchResults } from "./search/search.js";
 import type { Embedder } from "./embedders/embedder.js";
 import type { VectorStore } from "./vector-stores/vector-store.js";
 import type { VectorStoreConfig } from "./vector-stores/create-vector-store.js";
@@ -122,6 +122,7 @@ export interface ScopedDualstore extends Repositories, IndexOperations {
   /** Runs `work` in one database transaction, with repositories scoped to this user. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Searches this user's documents and public ones. */
+  search(query: string, options: Omit<SearchOptions, "userId"> & { group: "documents" }): Promise<DocumentResults>;
   search(query: string, options?: Omit<SearchOptions, "userId">): Promise<SearchResults>;
   /** Searches this user's rows of sources, and public ones. */
   readonly sources: {
@@ -159,8 +160,9 @@ export interface Dualstore<Client extends DualstorePrismaClient = DualstoreClien
   indexDocuments(target: readonly string[] | IndexDocumentsFilter, options?: IndexDocumentsOptions): Promise<IndexDocumentsResult>;
   /**
    * Hybrid search (words and meaning; see `mode`) over the documents `options.userId` may see
-   * (null: public documents only).
+   * (null: public documents only). `group: "documents"` returns documents with their best chunks.
    */
+  search(query: string, options: SearchOptions & { group: "documents" }): Promise<DocumentResults>;
   search(query: string, options: SearchOptions): Promise<SearchResults>;
   /**
    * Measures search on your own data: runs each query in each mode (default all three) and
@@ -266,7 +268,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const sync: DocumentSync = index?.documentSync ?? rowOnlySync(prisma);
   const usageLedger = new UsageLedger(prisma, database.schema);
   // Search spans start here, at the facade: the search module's own files stay free of them.
-  const tracedSearch = (query: string, searchOptions: SearchOptions): Promise<SearchResults> => {
+  const tracedSearch = (query: string, searchOptions: SearchOptions): Promise<SearchResults | DocumentResults> => {
     const started = performance.now();
     // search() checks the options; the span must neither fail on nor record what it has not checked yet.
     const options = (searchOptions ?? {}) as Partial<Record<keyof SearchOptions, unknown>>;
@@ -370,7 +372,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
           ...indexOperations(scope),
           userId: key,
           transaction: transactionFor(scope),
-          search: (query, searchOptions = {}) => tracedSearch(query, { ...searchOptions, userId: key }),
+          search: ((query: string, searchOptions: Omit<SearchOptions, "userId"> = {}) => tracedSearch(query, { ...searchOptions, userId: key })) as ScopedDualstore["search"],
           sources: { search: (query, searchOptions) => searchOfSources(query, { ...searchOptions, userId: key }) },
         },
         "ScopedDualstore",
@@ -379,8 +381,9 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
     },
     transaction: transactionFor(null),
     indexDocuments: async (target, indexOptions) => (await requireSync()).indexDocuments(target, indexOptions),
-    search: (query, searchOptions) => tracedSearch(query, searchOptions),
-    evaluate: (queries, evaluateOptions) => evaluate(runSearch, queries, evaluateOptions),
+    search: ((query: string, searchOptions: SearchOptions) => tracedSearch(query, searchOptions)) as Dualstore["search"],
+    // Evaluation never groups (its options leave `group` out): its searches return chunk hits.
+    evaluate: (queries, evaluateOptions) => evaluate((query, options) => runSearch(query, options) as Promise<SearchResults>, queries, evaluateOptions),
     sync: {
       enqueue: async (documentIds, kind = "index") => {
         const ids = parseInput(idList, documentIds, "document ids");

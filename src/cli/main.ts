@@ -4,6 +4,7 @@ import { createDualstore } from "../client.js";
 import { parseCommandLine, UsageError, type OptionSpecs } from "./args.js";
 import type { Command } from "./commands/command.js";
 import { embeddingsCommand } from "./commands/embeddings.js";
+import { evaluateCommand } from "./commands/evaluate.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { reconcileCommand } from "./commands/reconcile.js";
@@ -15,7 +16,7 @@ import { connectionOptions } from "./config.js";
 import { commandHelp, globalHelp } from "./help.js";
 import { ExitCode, Output, type OutputStreams } from "./output.js";
 
-const commands: readonly Command[] = [migrateCommand, schemaCommand, ingestCommand, searchCommand, reconcileCommand, statusCommand, workerCommand, embeddingsCommand];
+const commands: readonly Command[] = [migrateCommand, schemaCommand, ingestCommand, searchCommand, evaluateCommand, reconcileCommand, statusCommand, workerCommand, embeddingsCommand];
 const byName = new Map(commands.map((command) => [command.name, command]));
 /** `help <command>` takes no options of its own. */
 const helpOptions: OptionSpecs = {};

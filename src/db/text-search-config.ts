@@ -38,15 +38,7 @@ const CONFIGS_BY_CODE: Readonly<Record<string, string>> = {
 };
 
 /** Every configuration a document can be read with. */
-export const TEXT_SEARCH_CONFIGS: readonly string[] = [...new Set([...Object.values(CONFIGS_BY_CODE), "simple"])].sort();
-
-/** The configuration for a `language` value, as `textSearchConfigSql` computes it in SQL. */
-export function textSearchConfigFor(language: string | null | undefined): string {
-  if (!language) return "simple";
-  const lower = language.toLowerCase();
-  if (TEXT_SEARCH_CONFIGS.includes(lower)) return lower;
-  return CONFIGS_BY_CODE[lower.split(/[-_]/)[0]!] ?? "simple";
-}
+const TEXT_SEARCH_CONFIGS: readonly string[] = [...new Set([...Object.values(CONFIGS_BY_CODE), "simple"])].sort();
 
 /**
  * A SQL expression of type regconfig for the language held by `column`. Literal casts only, so

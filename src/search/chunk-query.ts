@@ -1,7 +1,7 @@
 import { qualifiedName, quoteIdentifier } from "../db/driver.js";
 import { Prisma, type PrismaClient } from "../db/prisma.js";
 import type { Document } from "../db/prisma.js";
-import { TEXT_SEARCH_CONFIGS, textSearchConfigFor, textSearchConfigSql } from "../db/text-search-config.js";
+import { textSearchConfigSql } from "../db/text-search-config.js";
 
 /**
  * A document as search returns it: without its content, its vector ids (one per chunk, so
@@ -40,12 +40,23 @@ export interface ChunkQueryRequest extends ChunkScope {
   readonly text: string | undefined;
   /** How many lexically best chunks to return besides `vectorIds`. */
   readonly lexicalLimit: number;
+  /** Rank documents, not chunks: keep each document's best `perDocument` chunks, documents by their best. */
+  readonly perDocument?: number;
+}
+
+/** A chunk's text and place in its document, as neighbouring-chunk context returns it. */
+export interface ChunkText {
+  readonly index: number;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
 }
 
 /**
  * Lexical ranking and hydration in ONE statement. The lexical side matches any of the query's
- * words (an OR query: AND queries match almost nothing for natural questions), read with every
- * text search configuration so a query finds each document in its own language, and ranks each
+ * words (an OR query: AND queries match almost nothing for natural questions), read with the text
+ * search configuration of each language among the documents in scope, so a query finds each
+ * document in its own language, and ranks each
  * chunk with `ts_rank` normalized by length (1), which tracks BM25 closely. The same statement
  * loads the vector side's candidates. Either way it only returns chunks the database vouches
  * for: recorded by a committed index run, of a document not being deleted, visible to the
@@ -54,6 +65,7 @@ export interface ChunkQueryRequest extends ChunkScope {
  */
 export class ChunkQuery {
   private readonly sql: string;
+  private readonly neighbourSql: string;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -69,31 +81,52 @@ export class ChunkQuery {
        AND ($2::boolean OR d."userId" IS NULL OR d."userId" = $3)
        AND ($4::text[] IS NULL OR d.tags && $4::text[]) AND ($5::text[] IS NULL OR d.source = ANY($5::text[]))
        AND ($6::text[] IS NULL OR d.id = ANY($6::text[])) AND ($7::text IS NULL OR d.language = $7)`;
-    // $8 query text (null: no lexical side), $9 configurations to read it with, $10 lexical limit.
+    // $8 query text (null: no lexical side), $9 lexical limit (chunks), $10 chunks per document
+    // (null: rank chunks; else rank documents by their best chunk and keep their best $10 chunks,
+    // so a limit of documents × $10 chunks holds at least that many documents).
+    // The query is read only in the configurations of the languages among the documents in scope:
+    // reading it in all 29 cost more than the ranking (every chunk was tested against every
+    // reading). 'simple' keeps stop words, so its reading drops the words English treats as stop
+    // words ("the", "of"); otherwise nearly every chunk of a document with no language matches,
+    // ranked by its stop words.
     // The chunks holding any of the words are found once, through the GIN index, before any join:
     // a planner without statistics would otherwise repeat that scan for every document.
-    this.sql = `WITH q AS (
-         SELECT c.config, regexp_replace(plainto_tsquery(c.config, $8)::text, ''' (&|<->|<[0-9]+>) ''', ''' | ''', 'g') AS words
-           FROM unnest($9::regconfig[]) AS c(config) WHERE $8::text IS NOT NULL
+    this.sql = `WITH configs AS (
+         SELECT DISTINCT ${textSearchConfigSql("d.language")} AS config FROM ${document} d WHERE $8::text IS NOT NULL AND ${visible}
+       ), q AS (
+         SELECT c.config, regexp_replace(plainto_tsquery(c.config, CASE WHEN c.config = 'simple'::regconfig
+                  THEN (SELECT coalesce(string_agg(w, ' '), '') FROM unnest(tsvector_to_array(to_tsvector('simple', $8))) AS w WHERE length(to_tsvector('english', w)) > 0)
+                  ELSE $8 END)::text, ''' (&|<->|<[0-9]+>) ''', ''' | ''', 'g') AS words
+           FROM configs c
        ), any_words AS (
          SELECT string_agg('(' || words || ')', ' | ')::tsquery AS query FROM q WHERE words <> ''
        ), matched AS MATERIALIZED (
          SELECT k."vectorId", k."documentId", k.lexemes FROM ${chunk} k WHERE k.lexemes @@ (SELECT query FROM any_words)
-       ), lexical AS (
-         SELECT k."vectorId", ts_rank(k.lexemes, q.words::tsquery, 1) AS rank
+       ), scored AS (
+         SELECT k."vectorId", k."documentId", ts_rank(k.lexemes, q.words::tsquery, 1) AS rank
            FROM matched k JOIN ${document} d ON d.id = k."documentId" JOIN q ON q.config = ${textSearchConfigSql("d.language")}
           WHERE q.words <> '' AND k.lexemes @@ q.words::tsquery AND ${visible}
-          ORDER BY rank DESC, k."vectorId" LIMIT $10
+       ), lexical AS (
+         SELECT "vectorId", rank FROM (
+           SELECT "vectorId", "documentId", rank, max(rank) OVER (PARTITION BY "documentId") AS best,
+                  row_number() OVER (PARTITION BY "documentId" ORDER BY rank DESC, "vectorId") AS nth
+             FROM scored) r
+          WHERE $10::int IS NULL OR nth <= $10
+          ORDER BY CASE WHEN $10::int IS NULL THEN rank ELSE best END DESC, "documentId", rank DESC, "vectorId" LIMIT $9
        )
        SELECT k."vectorId" AS "k.vectorId", k.index AS "k.index", k.text AS "k.text", k.start AS "k.start", k."end" AS "k.end",
               l.rank AS "k.lexicalRank", ${columns.join(", ")}
          FROM ${chunk} k JOIN ${document} d ON d.id = k."documentId" LEFT JOIN lexical l ON l."vectorId" = k."vectorId"
         WHERE k."vectorId" IN (SELECT "vectorId" FROM lexical UNION ALL SELECT unnest($1::text[])) AND ${visible}`;
+    // $1 document ids and $2 chunk indexes, pairwise; $3 distance.
+    this.neighbourSql = `SELECT DISTINCT k."documentId", k.index, k.text, k.start, k."end"
+         FROM unnest($1::text[], $2::int[]) AS h("documentId", index)
+         JOIN ${chunk} k ON k."documentId" = h."documentId" AND k.index BETWEEN h.index - $3::int AND h.index + $3::int
+        ORDER BY k."documentId", k.index`;
   }
 
   async run(request: ChunkQueryRequest): Promise<HydratedChunk[]> {
     if (request.vectorIds.length === 0 && request.text === undefined) return [];
-    const configs = request.language === undefined ? TEXT_SEARCH_CONFIGS : [textSearchConfigFor(request.language)];
     const rows = await this.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(
       this.sql,
       [...request.vectorIds],
@@ -104,8 +137,8 @@ export class ChunkQuery {
       request.documentIds ? [...request.documentIds] : null,
       request.language ?? null,
       request.text ?? null,
-      [...configs],
       request.lexicalLimit,
+      request.perDocument ?? null,
     );
     return rows.map((row) => {
       const document: Record<string, unknown> = {};
@@ -123,5 +156,27 @@ export class ChunkQuery {
         lexicalRank: rank === null || rank === undefined ? undefined : Number(rank),
       };
     });
+  }
+
+  /**
+   * Each document's chunks within `distance` positions of any of its given chunks (those
+   * included), by document, in order, in one statement. Only documents whose hits were already vouched for
+   * are asked about, so a neighbour is never another owner's.
+   */
+  async neighbours(hits: ReadonlyArray<{ documentId: string; index: number }>, distance: number): Promise<Map<string, ChunkText[]>> {
+    const byDocument = new Map<string, ChunkText[]>();
+    if (hits.length === 0 || distance <= 0) return byDocument;
+    const rows = await this.prisma.$queryRawUnsafe<Array<{ documentId: string } & ChunkText>>(
+      this.neighbourSql,
+      hits.map((hit) => hit.documentId),
+      hits.map((hit) => hit.index),
+      distance,
+    );
+    for (const { documentId, ...chunk } of rows) {
+      const list = byDocument.get(documentId) ?? [];
+      list.push({ index: Number(chunk.index), text: chunk.text, start: Number(chunk.start), end: Number(chunk.end) });
+      byDocument.set(documentId, list);
+    }
+    return byDocument;
   }
 }

@@ -3,16 +3,14 @@ import { parseInput } from "../internal/validate.js";
 import { id, text } from "../repository/fields.js";
 import type { SearchMode, SearchOptions, SearchResults } from "./search.js";
 
-const evaluationQueries = z
-  .array(
-    z.strictObject({
-      query: text({ min: 1, max: 10_000 }),
-      /** The document (or documents) a good search ranks first. */
-      expected: z.union([id, z.array(id).min(1).max(100)]),
-    }),
-  )
-  .min(1)
-  .max(100_000);
+/** One labelled query (also what each line of `dualstore evaluate --file` holds). */
+export const evaluationQuery = z.strictObject({
+  query: text({ min: 1, max: 10_000 }),
+  /** The document (or documents) a good search ranks first. */
+  expected: z.union([id, z.array(id).min(1).max(100)]),
+});
+
+const evaluationQueries = z.array(evaluationQuery).min(1).max(100_000);
 
 export type EvaluationQuery = z.input<typeof evaluationQueries>[number];
 
@@ -33,7 +31,7 @@ export interface EvaluationReport {
   readonly modes: Partial<Record<SearchMode, RetrievalMetrics>>;
 }
 
-export type EvaluateOptions = Omit<SearchOptions, "topK" | "mode" | "signal"> & {
+export type EvaluateOptions = Omit<SearchOptions, "topK" | "mode" | "signal" | "group" | "chunksPerDocument" | "context"> & {
   /** Modes to measure. Default: all three. */
   modes?: readonly SearchMode[];
 };

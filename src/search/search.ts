@@ -6,7 +6,7 @@ import { ConfigurationError, DualstoreError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { documentSources } from "../repository/documents.js";
 import { id, text } from "../repository/fields.js";
-import type { ChunkQuery, SearchDocument } from "./chunk-query.js";
+import type { ChunkQuery, ChunkText, SearchDocument } from "./chunk-query.js";
 import { fuse } from "./fusion.js";
 import { queryVectors, VectorSideError, type VectorSide } from "./vector-side.js";
 import type { ManagedReranker } from "../rerankers/managed-reranker.js";
@@ -42,7 +42,19 @@ const searchOptions = z.strictObject({
   /** Only these documents. */
   documentIds: z.array(id).min(1).max(1_000).optional(),
   language: text({ min: 1, max: 35 }).optional(),
+  /**
+   * "chunks" (default): the best `topK` chunks. "documents": the best `topK` documents, each
+   * with its best chunks (`chunksPerDocument`), a document never twice.
+   */
+  group: z.enum(["chunks", "documents"]).optional(),
+  /** With `group: "documents"`: chunks returned per document, 1..20. Default 3. */
+  chunksPerDocument: z.number().int().min(1).max(20).optional(),
+  /** Neighbouring chunks returned with each hit, before and after it, 0..10. Default 0. */
+  context: z.number().int().min(0).max(10).optional(),
   signal: z.instanceof(AbortSignal).optional(),
+}).refine((options) => options.chunksPerDocument === undefined || options.group === "documents", {
+  path: ["chunksPerDocument"],
+  message: 'only applies with group: "documents"',
 });
 
 /** Blank queries fail here, not at the embedder (which refuses empty text as a provider error). */
@@ -53,7 +65,8 @@ export type SearchMode = NonNullable<SearchOptions["mode"]>;
 
 export interface SearchHit {
   readonly document: SearchDocument;
-  readonly chunk: { readonly index: number; readonly text: string; readonly start: number; readonly end: number; readonly vectorId: string };
+  /** The chunk; `start` and `end` are its offsets in the document's content (UTF-16 code units), for citations. */
+  readonly chunk: ChunkText & { readonly vectorId: string };
   /**
    * What the hits are ordered by. "vector" mode: the cosine similarity of query and chunk, -1..1.
    * "lexical" mode: `ts_rank` of the chunk's words (length-normalized, 0..1, small numbers).
@@ -67,6 +80,17 @@ export interface SearchHit {
   readonly vectorScore?: number;
   /** `ts_rank` of the chunk, when the lexical side found it. */
   readonly lexicalScore?: number;
+  /** With `context: n`: up to n chunks of the same document before and after this one, in order (fewer at the document's edges). */
+  readonly context?: { readonly before: readonly ChunkText[]; readonly after: readonly ChunkText[] };
+}
+
+/** With `group: "documents"`: one document and its best chunks. */
+export interface DocumentHit {
+  readonly document: SearchDocument;
+  /** The score of its best chunk (what documents are ordered by). */
+  readonly score: number;
+  /** Its best chunks, best first, each scored as a chunk hit is. */
+  readonly chunks: ReadonlyArray<Omit<SearchHit, "document">>;
 }
 
 /** Why a hybrid search answered from words alone, or a reranked one in its first-stage order. */
@@ -86,6 +110,9 @@ export interface SearchDegradation {
  */
 export type SearchResults = SearchHit[] & { readonly degraded?: SearchDegradation };
 
+/** The documents, best first, with `degraded` as on {@link SearchResults}. */
+export type DocumentResults = DocumentHit[] & { readonly degraded?: SearchDegradation };
+
 export interface SearchDeps {
   readonly prisma: PrismaClient;
   readonly chunks: ChunkQuery;
@@ -102,7 +129,7 @@ export interface SearchDeps {
  * vouches for; the two rankings are fused. If the vector side fails, a hybrid search answers
  * from the lexical side and says so (`degraded`).
  */
-export async function search(deps: SearchDeps, query: string, options: SearchOptions): Promise<SearchResults> {
+export async function search(deps: SearchDeps, query: string, options: SearchOptions): Promise<SearchResults | DocumentResults> {
   const q = parseInput(searchQuery, query, "search query");
   const opts = parseInput(searchOptions, options, "search options");
   const mode = opts.mode ?? "hybrid";
@@ -126,10 +153,12 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
   // Reranking reads a larger pool of first-stage candidates, of which it keeps the best topK.
   const poolK = rerank ? candidatePool(topK, rerank.candidates) : topK;
 
-  // Each side returns a few more than topK: hits the database does not vouch for (orphans,
-  // deletes in flight) are dropped during hydration and must not leave the page short, and
-  // fusion needs each side's runners-up.
-  const fetchK = Math.min(poolK + Math.max(5, poolK), 10_000);
+  // Each side returns a few more than the page (topK, or the reranker's pool): hits the database
+  // does not vouch for (orphans, deletes in flight) are dropped during hydration and must not
+  // leave the page short, and fusion needs each side's runners-up. Grouped by document, each
+  // side ranks that many documents' best chunks.
+  const perDocument = opts.group === "documents" ? (opts.chunksPerDocument ?? 3) : undefined;
+  const fetchK = Math.min((poolK + Math.max(5, poolK)) * (perDocument ?? 1), 10_000);
 
   let vectorScores = new Map<string, number>();
   let degraded: SearchDegradation | undefined;
@@ -149,6 +178,7 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     vectorIds: [...vectorScores.keys()],
     text: mode === "vector" ? undefined : q,
     lexicalLimit: fetchK,
+    perDocument,
   });
   const byId = new Map(chunks.map((chunk) => [chunk.vectorId, chunk]));
   let ranked: Array<{ vectorId: string; score: number }> =
@@ -178,7 +208,7 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     degraded ??= reranked.degraded;
   }
 
-  const hits: SearchHit[] = ranked.slice(0, topK).map(({ vectorId, score }) => {
+  const toHit = ({ vectorId, score }: { vectorId: string; score: number }): SearchHit => {
     const { document, lexicalRank, ...chunk } = byId.get(vectorId)!;
     const vectorScore = vectorScores.get(vectorId);
     return {
@@ -189,9 +219,41 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
       ...(vectorScore === undefined ? {} : { vectorScore }),
       ...(lexicalRank === undefined ? {} : { lexicalScore: lexicalRank }),
     };
-  });
+  };
+  const hits = perDocument === undefined ? ranked.slice(0, topK).map(toHit) : groupByDocument(ranked.map(toHit), topK, perDocument);
+  const context = opts.context ?? 0;
+  if (context > 0) {
+    const chunkHits = perDocument === undefined ? (hits as SearchHit[]) : (hits as DocumentHit[]).flatMap((hit) => hit.chunks.map((chunk) => ({ ...chunk, document: hit.document })));
+    const near = await deps.chunks.neighbours(
+      chunkHits.map((hit) => ({ documentId: hit.document.id, index: hit.chunk.index })),
+      context,
+    );
+    const withContext = <H extends Omit<SearchHit, "document">>(hit: H, documentId: string): H => {
+      const all = near.get(documentId) ?? [];
+      const at = hit.chunk.index;
+      return { ...hit, context: { before: all.filter((c) => c.index < at && c.index >= at - context), after: all.filter((c) => c.index > at && c.index <= at + context) } };
+    };
+    for (const [i, hit] of hits.entries()) {
+      hits[i] = "chunks" in hit ? { ...hit, chunks: hit.chunks.map((chunk) => withContext(chunk, hit.document.id)) } : withContext(hit, hit.document.id);
+    }
+  }
   if (degraded) Object.defineProperty(hits, "degraded", { value: degraded, enumerable: false });
-  return hits;
+  return hits as SearchResults | DocumentResults;
+}
+
+/** Chunk hits (best first) as the best `topK` documents, each with its best `perDocument` chunks. */
+function groupByDocument(hits: readonly SearchHit[], topK: number, perDocument: number): DocumentHit[] {
+  const documents = new Map<string, { document: SearchDocument; score: number; chunks: Array<Omit<SearchHit, "document">> }>();
+  for (const { document, ...chunk } of hits) {
+    let entry = documents.get(document.id);
+    if (!entry) {
+      if (documents.size === topK) continue;
+      entry = { document, score: chunk.score, chunks: [] };
+      documents.set(document.id, entry);
+    }
+    if (entry.chunks.length < perDocument) entry.chunks.push(chunk);
+  }
+  return [...documents.values()];
 }
 
 function degradation(error: VectorSideError): SearchDegradation {

@@ -98,6 +98,18 @@ describeEachDatabase("search", (target) => {
     expect(storeStats()).toEqual(before);
   });
 
+  it("does not match documents with no language by stop words alone, and still finds their other words", async () => {
+    const reader = await ds.users.create({ email: "stopwords@example.com" });
+    const plain = await ds.documents.create({ userId: reader.id, title: "Plain", source: "api", content: "The history of the kingdom and the people in it." });
+    const marmot = await ds.documents.create({ userId: reader.id, title: "Marmot", source: "api", content: "The marmot whistles." });
+    const english = await ds.documents.create({ userId: reader.id, title: "English", source: "api", language: "en", content: "The walrus of the north." });
+    await ds.indexDocuments([plain.id, marmot.id, english.id]);
+    const found = async (query: string) => (await ds.search(query, { userId: reader.id, mode: "lexical", topK: 10 })).map((hit) => hit.document.id).sort();
+    expect(await found("the marmot of it")).toEqual([marmot.id]);
+    expect(await found("walrus and marmot")).toEqual([english.id, marmot.id].sort());
+    expect(await found("the of and in it")).toEqual([]);
+  });
+
   it("ranks by words and meaning together by default, in one SQL statement and one vector query", async () => {
     statements.length = 0;
     const before = storeStats().query;
