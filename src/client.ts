@@ -77,8 +77,12 @@ export interface SyncQueue {
    * use it through the process that opened it first, while that process runs.
    */
   runWorker(options?: WorkerOptions): Promise<DrainResult>;
-  /** Pending, running, retrying and dead jobs, the sync lag and the failure rate (ADR-002's monitoring figures). */
-  stats(): Promise<SyncStats>;
+  /**
+   * Pending, running, retrying and dead jobs, the sync lag and the failure rate (ADR-002's
+   * monitoring figures), and the index's generations: the live model and, during a model change,
+   * the one being built with its progress.
+   */
+  stats(): Promise<SyncStats & { readonly generations: EmbeddingStatus }>;
   /** Puts dead jobs back in the queue (all, or those of some documents). */
   retryDead(documentIds?: readonly string[]): Promise<number>;
   /** Deletes finished jobs older than `olderThanMs` (default one day). */
@@ -396,7 +400,11 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
         return asDatabaseError(requireIndex().worker.drain(drainOptions));
       },
       runWorker: (workerOptions) => asDatabaseError(requireIndex().worker.run(workerOptions)),
-      stats: () => asDatabaseError(requireIndex().queue.stats()),
+      stats: async () => {
+        const index = requireIndex();
+        const [queue, generations] = await asDatabaseError(Promise.all([index.queue.stats(), index.embeddings.status()]));
+        return { ...queue, generations };
+      },
       retryDead: async (documentIds) => {
         const ids = documentIds === undefined ? undefined : parseInput(idList, documentIds, "document ids");
         return asDatabaseError(requireIndex().queue.revive(ids));

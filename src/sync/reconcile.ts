@@ -55,6 +55,34 @@ export interface ReconcileReport {
   /** Documents whose sync run died (INDEXING with an expired lease) or whose delete did not finish. */
   readonly stuck: { readonly indexing: string[]; readonly deleting: string[] };
   readonly fixed: { readonly orphansDeleted: number; readonly documentsEnqueued: number };
+  /**
+   * During a model change, the generation being built, compared with what its build records
+   * (GenerationDocument) list; null when none is. With `fix`, the build records of documents
+   * with missing vectors are dropped, so `embeddings.migrate` builds them again; orphans in the
+   * new place are left to `migrate` and `abort`, which own it (a build may be writing them).
+   */
+  readonly building: BuildingReport | null;
+}
+
+export interface BuildingReport {
+  /** The new model's embedder id. */
+  readonly embedder: string;
+  readonly namespaces: string[];
+  readonly vectorsInStore: number;
+  readonly vectorsRecorded: number;
+  /** In the new generation's place, listed by no build record. */
+  readonly orphans: { readonly count: number; readonly sample: string[] };
+  /** Listed by a build record, absent from the new generation's place. */
+  readonly missing: { readonly count: number; readonly sample: string[]; readonly documents: number };
+  /** Build records dropped by `fix`: their documents are built again. */
+  readonly buildsForgotten: number;
+}
+
+/** The generation a model change is building, and its store. */
+export interface BuildingGeneration {
+  readonly id: number;
+  readonly embedder: string;
+  readonly store: ManagedVectorStore;
 }
 
 /**
@@ -72,15 +100,22 @@ export interface ReconcileReport {
 export class Reconciler {
   private readonly chunkTable: string;
   private readonly documentTable: string;
+  private readonly buildTable: string;
 
   constructor(
     private readonly deps: { prisma: PrismaClient; schema: string | undefined; store: ManagedVectorStore; table: DocumentStateTable; queue: JobQueue; leaseMs: number },
   ) {
     this.chunkTable = qualifiedName(deps.schema, "DocumentChunk");
     this.documentTable = qualifiedName(deps.schema, "Document");
+    this.buildTable = qualifiedName(deps.schema, "GenerationDocument");
   }
 
-  async run(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+  /**
+   * `building`: the generation a model change is building. Its vectors are not orphans of the
+   * live one when both share a place (a Pinecone index without a prefix holds every prefix's
+   * namespaces), and its own place is compared with its build records.
+   */
+  async run(options: ReconcileOptions = {}, building?: BuildingGeneration): Promise<ReconcileReport> {
     // A pageSize of NaN or 0 once read no ids and, with fix, "repaired" every row to no vectors.
     options = parseInput(reconcileOptions, options, "reconcile options");
     const pageSize = options.pageSize ?? 1_000;
@@ -100,15 +135,23 @@ export class Reconciler {
       mismatched: { count: 0, sample: [] as string[], documents: 0 },
       stuck: { indexing: [] as string[], deleting: [] as string[] },
       fixed: { orphansDeleted: 0, documentsEnqueued: 0 },
+      building: null as BuildingReport | null,
     };
     const missingByDocument = new Map<string, string[]>();
     const mismatchedByDocument = new Map<string, { namespace: string; vectorIds: string[] }>();
 
     for (const namespace of namespaces) {
-      const orphans: string[] = [];
+      // Vectors in the store that no row records, judged a page at a time.
+      const unrecorded: string[] = [];
       const flushOrphans = async (force: boolean) => {
-        if (!options.fix || (orphans.length < pageSize && !force)) return;
-        report.fixed.orphansDeleted += await this.deleteOrphans(orphans.splice(0), namespace, options.signal);
+        if (unrecorded.length === 0 || (unrecorded.length < pageSize && !force)) return;
+        const page = unrecorded.splice(0);
+        const built = building ? await this.builtIds(building.id, page) : new Set<string>();
+        const orphans = page.filter((id) => !built.has(id));
+        report.vectorsInStore += orphans.length;
+        report.orphans.count += orphans.length;
+        report.orphans.sample.push(...orphans.slice(0, Math.max(0, sampleSize - report.orphans.sample.length)));
+        if (options.fix && orphans.length > 0) report.fixed.orphansDeleted += await this.deleteOrphans(orphans, namespace, options.signal);
       };
       // Vectors on both sides, with the metadata hash their rows recorded, compared a page at a time.
       const both: Array<{ vectorId: string; metadataHash: string }> = [];
@@ -137,10 +180,7 @@ export class Reconciler {
         const b = recordedVector?.vectorId;
         if (a === undefined && b === undefined) break;
         if (b === undefined || (a !== undefined && compareBytes(a, b) < 0)) {
-          report.vectorsInStore++;
-          report.orphans.count++;
-          if (report.orphans.sample.length < sampleSize) report.orphans.sample.push(a!);
-          orphans.push(a!);
+          unrecorded.push(a!);
           await flushOrphans(false);
           inStore.next();
         } else if (a === undefined || compareBytes(b, a) < 0) {
@@ -185,7 +225,88 @@ export class Reconciler {
       await this.deps.queue.enqueue(prisma, "DELETE", report.stuck.deleting);
       report.fixed.documentsEnqueued = reindex.length + report.stuck.deleting.length;
     }
+    if (building) report.building = await this.checkBuilding(building, pageSize, sampleSize, options.fix ?? false, options.signal);
     return report;
+  }
+
+  /** Which of `ids` a build record of generation `generationId` lists. */
+  private async builtIds(generationId: number, ids: string[]): Promise<Set<string>> {
+    const rows = await this.deps.prisma.$queryRawUnsafe<Array<{ id: string }>>(
+      `SELECT DISTINCT v.id FROM ${this.buildTable} g CROSS JOIN LATERAL unnest(g."vectorIds") AS v(id)
+        WHERE g."generationId" = $1 AND g."vectorIds" && $2::text[] AND v.id = ANY($2::text[])`,
+      generationId,
+      ids,
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** The building generation's place against its build records, namespace by namespace, as two id-ordered streams. */
+  private async checkBuilding(building: BuildingGeneration, pageSize: number, sampleSize: number, fix: boolean, signal: AbortSignal | undefined): Promise<BuildingReport> {
+    const recordedNamespaces = await this.deps.prisma.$queryRawUnsafe<Array<{ namespace: string }>>(
+      `SELECT DISTINCT namespace FROM ${this.buildTable} WHERE "generationId" = $1 AND cardinality("vectorIds") > 0`,
+      building.id,
+    );
+    const namespaces = [...new Set([...(await building.store.listNamespaces({ signal })), ...recordedNamespaces.map((r) => r.namespace)])].sort();
+    const report = {
+      embedder: building.embedder,
+      namespaces,
+      vectorsInStore: 0,
+      vectorsRecorded: 0,
+      orphans: { count: 0, sample: [] as string[] },
+      missing: { count: 0, sample: [] as string[], documents: 0 },
+      buildsForgotten: 0,
+    };
+    const missingDocuments = new Set<string>();
+    for (const namespace of namespaces) {
+      const inStore = new PageCursor(building.store.allIds("", namespace, pageSize, { signal })[Symbol.asyncIterator]());
+      const inBuilds = new PageCursor(this.builtIdsIn(building.id, namespace, pageSize)[Symbol.asyncIterator]());
+      for (;;) {
+        const [a, b] = [await inStore.peek(), await inBuilds.peek()];
+        if (a === undefined && b === undefined) break;
+        if (b === undefined || (a !== undefined && compareBytes(a, b) < 0)) {
+          report.vectorsInStore++;
+          report.orphans.count++;
+          if (report.orphans.sample.length < sampleSize) report.orphans.sample.push(a!);
+          inStore.next();
+        } else if (a === undefined || compareBytes(b, a) < 0) {
+          report.vectorsRecorded++;
+          report.missing.count++;
+          if (report.missing.sample.length < sampleSize) report.missing.sample.push(b);
+          missingDocuments.add(documentIdOf(b));
+          inBuilds.next();
+        } else {
+          report.vectorsInStore++;
+          report.vectorsRecorded++;
+          inStore.next();
+          inBuilds.next();
+        }
+      }
+    }
+    report.missing.documents = missingDocuments.size;
+    if (fix && missingDocuments.size > 0) {
+      const { count } = await this.deps.prisma.generationDocument.deleteMany({ where: { generationId: building.id, documentId: { in: [...missingDocuments] } } });
+      report.buildsForgotten = count;
+    }
+    return report;
+  }
+
+  /** The vector ids the build records of a generation list in a namespace, in C collation order, a page at a time. */
+  private async *builtIdsIn(generationId: number, namespace: string, pageSize: number): AsyncGenerator<string[]> {
+    let after: string | null = null;
+    for (;;) {
+      const rows: Array<{ id: string }> = await this.deps.prisma.$queryRawUnsafe(
+        `SELECT v.id FROM ${this.buildTable} g CROSS JOIN LATERAL unnest(g."vectorIds") AS v(id)
+          WHERE g."generationId" = $1 AND g.namespace = $2 AND ($3::text IS NULL OR v.id COLLATE "C" > $3::text COLLATE "C")
+          ORDER BY v.id COLLATE "C" LIMIT $4`,
+        generationId,
+        namespace,
+        after,
+        pageSize,
+      );
+      if (rows.length === 0) return;
+      yield rows.map((row) => row.id);
+      after = rows.at(-1)!.id;
+    }
   }
 
   /** The vectors PostgreSQL records for a namespace, in C collation order of their ids, a page at a time. */

@@ -334,7 +334,23 @@ export async function openVectorIndex(
       const next = await ready();
       return query({ embedder: next.embedder, store: next.store });
     },
-    reconcile: async (reconcileOptions) => (await ready()).reconciler.run(reconcileOptions),
+    async reconcile(reconcileOptions) {
+      const live = await ready();
+      const building = await generations.building();
+      if (!building) return live.reconciler.run(reconcileOptions);
+      // The new generation's store, opened for this check only (its embedder is not needed).
+      const store = new ManagedVectorStore(await createVectorStore(storeConfigFor(building.storeConfig, storeConfig), context), building.dimension, {
+        retry,
+        concurrency: sync.storeConcurrency ?? 4,
+        logger,
+      });
+      try {
+        await store.ready();
+        return await live.reconciler.run(reconcileOptions, { id: building.id, embedder: building.embedder, store });
+      } finally {
+        await store.close();
+      }
+    },
     async health() {
       const { embedder, store } = pipeline;
       const [vectorStore, embedderHealth, index] = await Promise.all([

@@ -95,6 +95,38 @@ describeEachDatabase(
       expect(modelOf(hit!, [OLD, NEW])).toBe(OLD);
       expect(await ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 } });
     });
+
+    it("reconcile during a model change counts none of the new prefix's vectors as orphans of the live index, checks them against their build records, and with fix has a lost one built again", async () => {
+      const { ds, index, embedder, store } = await open(target);
+      for (let i = 0; i < 6; i++) await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) });
+      const to = embedder("text-embedding-3-large");
+      const stopper = new AbortController();
+      await expect(
+        ds.embeddings.migrate({ to, vectorStore: store(PREFIX), batchSize: 3, signal: stopper.signal, onProgress: (p) => p.built >= 3 && stopper.abort() }),
+      ).rejects.toMatchObject({ code: "ABORTED" });
+      pinecone.settle();
+
+      // The live store (no prefix) lists the whole index, the new generation's namespace included.
+      const report = await ds.reconcile({ fix: true });
+      expect(report).toMatchObject({
+        orphans: { count: 0 },
+        missing: { count: 0 },
+        fixed: { orphansDeleted: 0 },
+        building: { embedder: NEW, vectorsInStore: 3, vectorsRecorded: 3, orphans: { count: 0 }, missing: { count: 0 }, buildsForgotten: 0 },
+      });
+      pinecone.settle();
+      expect(pinecone.storedVectors(index, PREFIX)).toHaveLength(3);
+
+      // A vector of the new generation lost behind dualstore's back.
+      const lost = pinecone.storedVectors(index, PREFIX)[0]!.id;
+      await ds.vectorStore!.delete([lost], PREFIX);
+      pinecone.settle();
+      expect((await ds.reconcile({ fix: true })).building).toMatchObject({ vectorsInStore: 2, missing: { count: 1, sample: [lost], documents: 1 }, buildsForgotten: 1 });
+      expect(await ds.embeddings.migrate({ to, vectorStore: store(PREFIX), batchSize: 3 })).toMatchObject({ documents: 6, built: 6 });
+      pinecone.settle();
+      expect(pinecone.storedVectors(index, PREFIX).map((v) => v.id)).toContain(lost);
+      expect(await ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 }, building: null });
+    });
   },
   { neon: false },
 );

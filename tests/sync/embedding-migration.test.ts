@@ -86,6 +86,7 @@ describeEachDatabase(
         ds.embeddings.migrate({ to: { provider: "local", dimension: 128 }, batchSize: 3, signal: stopper.signal, onProgress: (p) => p.built >= 3 && stopper.abort() }),
       ).rejects.toMatchObject({ code: "ABORTED" });
       expect(await ds.embeddings.status()).toMatchObject({ state: "building", live: OLD, building: NEW, documents: 9, built: 3 });
+      expect((await ds.sync.stats()).generations).toEqual({ state: "building", live: OLD, building: NEW, documents: 9, built: 3 });
       expect(await count(128)).toBe(3);
       expect((await ds.search("zebra4 river4", { userId: null }))[0]!.document.title).toBe("n4");
 

@@ -35,6 +35,13 @@ export const reconcileCommand: Command = {
         ...sampleLines("orphan", report.orphans.sample),
         ...sampleLines("missing", report.missing.sample),
         ...sampleLines("mismatched", report.mismatched.sample),
+        ...(report.building
+          ? [
+              `building ${report.building.embedder}: ${count(report.building.vectorsInStore)} vectors built, ` +
+                `orphans: ${count(report.building.orphans.count)}  missing: ${count(report.building.missing.count)} (in ${count(report.building.missing.documents)} documents)`,
+              ...sampleLines("missing (building)", report.building.missing.sample),
+            ]
+          : []),
         consistent
           ? "Consistent."
           : fix
@@ -51,7 +58,10 @@ export const reconcileCommand: Command = {
 };
 
 function findingsOf(report: ReconcileReport): number {
-  return report.orphans.count + report.missing.count + report.mismatched.count + report.stuck.indexing.length + report.stuck.deleting.length;
+  // The building generation's missing vectors count (fix has them built again); its orphans are the migration's to remove.
+  return (
+    report.orphans.count + report.missing.count + report.mismatched.count + report.stuck.indexing.length + report.stuck.deleting.length + (report.building?.missing.count ?? 0)
+  );
 }
 
 function sampleLines(label: string, sample: readonly string[]): string[] {
