@@ -13,7 +13,7 @@ async function vectorsOf(ds: Dualstore<PrismaClient>, store: FaultyStore, docume
 describeEachDatabase("reconcile", (target) => {
   it("finds orphans, missing vectors and stuck documents, and fix repairs them all", async () => {
     const store = new FaultyStore(new MemoryVectorStore());
-    const ds = await target.open({ embedder: new CountingEmbedder(), vectorStore: store, chunker: { chunkSize: 96, overlap: 8 }, sync: { onWrite: "none", leaseMs: 200 } });
+    const ds = await target.open({ embedder: new CountingEmbedder(), vectorStore: store, chunker: { chunkSize: 96, overlap: 8 }, sync: { onWrite: "none" } });
     const user = await ds.users.create({ email: "reconcile@example.com" });
     const docs = [];
     for (let i = 0; i < 6; i++) docs.push(await ds.documents.create({ userId: user.id, title: `r${i}`, source: "api", content: article(i, 8) }));
