@@ -14,7 +14,11 @@
  * Measured, document-level (hits are chunks; a document counts at its best chunk): recall@1,
  * recall@10, MRR@10, nDCG@10 for `ds.search` in vector, lexical and hybrid mode (through
  * `ds.evaluate`), on PGlite with pgvector and the offline LocalEmbedder, and for BM25 (k1 1.2,
- * b 0.75) over the whole READMEs, words lower-cased, computed here.
+ * b 0.75) over the whole READMEs, words lower-cased, computed here. With a reranker: hybrid and
+ * vector search reranked (`search.reranker`) by a function reranker computing BM25 over each
+ * query's candidates (title and chunk text; IDF from those candidates alone). No neural
+ * reranker runs offline here, and the Cohere protocol server's word overlap is no quality
+ * measure: these rows show what the plug point does with a reranker one can defend, not Cohere.
  *
  * Options: --limit N (packages, default all), --json (print the report as JSON only).
  */
@@ -99,39 +103,46 @@ function withoutName(pkg: Package): string | undefined {
 
 const words = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
-/** BM25 (k1 1.2, b 0.75) over whole documents: the baseline, computed in this process. */
-export function bm25(documents: ReadonlyArray<{ id: string; text: string }>) {
+/** BM25 (k1 1.2, b 0.75) scores of each text for a query, IDF from these texts alone. */
+export function bm25Scores(texts: readonly string[]) {
   const k1 = 1.2;
   const b = 0.75;
-  const frequencies = documents.map((document) => {
+  const frequencies = texts.map((text) => {
     const counts = new Map<string, number>();
-    const terms = words(document.text);
+    const terms = words(text);
     for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
-    return { id: document.id, counts, length: terms.length };
+    return { counts, length: terms.length };
   });
   const averageLength = frequencies.reduce((sum, f) => sum + f.length, 0) / frequencies.length;
   const documentFrequency = new Map<string, number>();
   for (const f of frequencies) for (const term of f.counts.keys()) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
   const n = frequencies.length;
-  return (query: string): string[] => {
+  return (query: string): number[] => {
     const terms = [...new Set(words(query))];
-    return frequencies
-      .map((f) => {
-        let score = 0;
-        for (const term of terms) {
-          const tf = f.counts.get(term);
-          if (!tf) continue;
-          const df = documentFrequency.get(term)!;
-          const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-          score += (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * f.length) / averageLength));
-        }
-        return { id: f.id, score };
-      })
+    return frequencies.map((f) => {
+      let score = 0;
+      for (const term of terms) {
+        const tf = f.counts.get(term);
+        if (!tf) continue;
+        const df = documentFrequency.get(term)!;
+        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+        score += (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * f.length) / averageLength));
+      }
+      return score;
+    });
+  };
+}
+
+/** BM25 over whole documents: the baseline, computed in this process. The first 10 document ids. */
+export function bm25(documents: ReadonlyArray<{ id: string; text: string }>) {
+  const scores = bm25Scores(documents.map((document) => document.text));
+  return (query: string): string[] =>
+    scores(query)
+      .map((score, i) => ({ id: documents[i]!.id, score }))
       .filter((scored) => scored.score > 0)
       .sort((x, y) => y.score - x.score)
       .slice(0, 10)
       .map((scored) => scored.id);
-  };
 }
 
 const packages = corpus(join(process.cwd(), "node_modules"));
@@ -157,6 +168,14 @@ const sets = {
 };
 
 const results: Record<string, { queries: number; bm25: RetrievalMetrics; modes: EvaluationReport["modes"]; rrf: RetrievalMetrics | undefined; equal: RetrievalMetrics | undefined; weighted: Record<string, RetrievalMetrics | undefined> }> = {};
+// The same database and index, searched through a second instance with a reranker.
+const reranking = await createDualstore({
+  database: { prisma: ds.prisma },
+  vectorStore: { provider: "pgvector" },
+  sync: { onWrite: "none" },
+  search: { reranker: ({ query, texts }) => bm25Scores(texts)(query) },
+});
+const reranked: Record<string, EvaluationReport["modes"]> = {};
 for (const [set, queries] of Object.entries(sets)) {
   const report = await ds.evaluate(queries, { userId: null, minScore: -1 });
   log(`  ${set}: measured vector, lexical, hybrid`);
@@ -167,12 +186,15 @@ for (const [set, queries] of Object.entries(sets)) {
     const measured = await ds.evaluate(queries, { userId: null, minScore: -1, modes: ["hybrid"], fusion: { lexicalWeight, vectorWeight: 1 - lexicalWeight } });
     weighted[`hybrid, lexical ${lexicalWeight} / vector ${(1 - lexicalWeight).toFixed(2)}`] = measured.modes.hybrid;
   }
+  reranked[set] = (await reranking.evaluate(queries, { userId: null, minScore: -1, modes: ["vector", "hybrid"] })).modes;
+  log(`  ${set}: measured with a reranker`);
   const baseline = retrievalMetrics(queries.map(({ query, expected }) => ({ ranked: distinctDocuments(ranker(query)), expected: [expected] })));
   results[set] = { queries: queries.length, bm25: baseline, modes: report.modes, rrf: rrf.modes.hybrid, equal: equal.modes.hybrid, weighted };
 }
+await reranking.close();
 await ds.close();
 
-if (asJson) console.log(JSON.stringify({ packages: packages.length, results }, null, 2));
+if (asJson) console.log(JSON.stringify({ packages: packages.length, results, reranked }, null, 2));
 else {
   const figure = (m: RetrievalMetrics | undefined) =>
     m ? `${m.recallAt1.toFixed(3)} | ${m.recallAt10.toFixed(3)} | ${m.mrrAt10.toFixed(3)} | ${m.ndcgAt10.toFixed(3)}` : "- | - | - | -";
@@ -185,5 +207,7 @@ else {
     log(`hybrid, equal weights | ${figure(result.equal)}`);
     log(`hybrid, equal-weight RRF | ${figure(result.rrf)}`);
     for (const [label, metrics] of Object.entries(result.weighted)) log(`${label} | ${figure(metrics)}`);
+    log(`vector + reranker (BM25 over the candidates) | ${figure(reranked[set]?.vector)}`);
+    log(`hybrid + reranker (BM25 over the candidates) | ${figure(reranked[set]?.hybrid)}`);
   }
 }

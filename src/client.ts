@@ -44,6 +44,9 @@ import type { ReconcileOptions, ReconcileReport } from "./sync/reconcile.js";
 import type { IndexDocumentsFilter, IndexDocumentsOptions, IndexDocumentsResult } from "./sync/sync-engine.js";
 import type { DrainOptions, DrainResult, WorkerOptions } from "./sync/worker.js";
 import { checkVectorIndexOptions, openVectorIndex, type VectorIndex } from "./sync/vector-index.js";
+import { checkRerankerConfig, createReranker } from "./rerankers/create-reranker.js";
+import { ManagedReranker } from "./rerankers/managed-reranker.js";
+import type { SearchDeps } from "./search/search.js";
 
 /** What the index half of dualstore offers, for one user or for the whole store. */
 interface IndexOperations {
@@ -214,11 +217,14 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const repositoryOptions = { transactions: options.transactions ?? {}, owners: options.owners ?? "users" };
   // A missing key or bad provider option fails now, not after the database was opened and migrated.
   if (options.vectorStore !== null) checkVectorIndexOptions({ ...options, vectorStore: options.vectorStore }, env);
+  const rerankerConfig = options.search?.reranker;
+  if (rerankerConfig !== undefined) checkRerankerConfig(rerankerConfig, env);
 
   const database = await openDatabase(options.database ?? {}, { env, logger, migrationNames: migrations.map((m) => m.name) });
   const { prisma } = database;
   const sources = new SourceRegistry(prisma, database.schema, options.sources ?? []);
   let index: VectorIndex | undefined;
+  let rerank: SearchDeps["rerank"];
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -249,6 +255,11 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
         { ...options, vectorStore: options.vectorStore },
         { database, env, logger, sourceTexts: (mirrors) => sources.texts(mirrors) },
       );
+    if (rerankerConfig !== undefined) {
+      const { reranker: _config, ...settings } = options.search!;
+      // Searches retry as the embedder's query does: one policy, set in `sync.retry`.
+      rerank = { reranker: new ManagedReranker(await createReranker(rerankerConfig, env), { retry: options.sync?.retry ?? {}, logger }), settings };
+    }
   } catch (error) {
     await close();
     throw error;
@@ -295,7 +306,7 @@ export async function createDualstore<Client extends DualstorePrismaClient = Dua
   const runSearch = (query: string, searchOptions: SearchOptions) => {
     const vectorIndex = requireIndex();
     return vectorIndex.withLiveVectors(({ embedder, store }) =>
-      search({ prisma, chunks: chunkQuery, vectors: { embedder, store, namespacing: vectorIndex.namespacing }, logger }, query, searchOptions),
+      search({ prisma, chunks: chunkQuery, vectors: { embedder, store, namespacing: vectorIndex.namespacing }, logger, rerank }, query, searchOptions),
     );
   };
   const repositoriesFor = (scope: Scope) => createRepositories(standaloneContext(prisma, scope, repositoryOptions), sync);

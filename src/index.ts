@@ -1,5 +1,5 @@
 export { createDualstore, type Dualstore, type EmbeddingOperations, type ScopedDualstore, type SyncQueue, type Sources, type SourceSearch } from "./client.js";
-export type { DualstoreOptions } from "./options.js";
+export type { DualstoreOptions, SearchSettings } from "./options.js";
 export type { DatabaseOptions, PGliteInstance } from "./db/database.js";
 export type { QueryEvent, DatabaseDriverName } from "./db/driver.js";
 export type { NeonSettings } from "./db/drivers/neon.js";
@@ -84,6 +84,12 @@ export { LocalEmbedder, type LocalEmbedderOptions } from "./embedders/local/loca
 export type { OpenAIEmbedderConfig, OpenAIEmbeddingModel } from "./embedders/openai/openai-config.js";
 export type { CohereEmbedderConfig, CohereEmbeddingModel } from "./embedders/cohere/cohere-config.js";
 
+// Rerankers
+export type { Reranker, RerankCallOptions, RerankResult } from "./rerankers/reranker.js";
+export type { RerankerConfig } from "./rerankers/create-reranker.js";
+export type { CohereRerankerConfig } from "./rerankers/cohere/cohere-reranker.js";
+export { FunctionReranker, type FunctionRerankerOptions, type RerankFunction, type RerankFunctionContext } from "./rerankers/function/function-reranker.js";
+
 // Vector stores
 export type {
   VectorStore,
@@ -117,6 +123,7 @@ export type { ChunkText } from "./search/chunk-query.js";
 export type { Fusion } from "./search/fusion.js";
 export type { EvaluateOptions, EvaluationQuery, EvaluationReport, RetrievalMetrics } from "./search/evaluate.js";
 export type { SearchDocument } from "./search/chunk-query.js";
+export type { RerankSettings } from "./search/rerank-step.js";
 export type {
   EmbeddingChange,
   EmbeddingMigrationProgress,

@@ -15,6 +15,18 @@ import type { RecursiveChunkerOptions } from "./chunking/recursive-chunker.js";
 import type { RetryPolicy } from "./core/retry.js";
 import type { NeonSettings } from "./db/drivers/neon.js";
 import type { JobRetryPolicy } from "./sync/worker.js";
+import type { RerankerConfig } from "./rerankers/create-reranker.js";
+import type { RerankSettings } from "./search/rerank-step.js";
+
+/** `search` in createDualstore options: how searches are reranked. */
+export interface SearchSettings extends RerankSettings {
+  /**
+   * Reranks every search's first-stage candidates before `topK` (per call: `rerank: false`
+   * turns it off): `{ provider: "cohere", ... }` (needs the `cohere-ai` package), any Reranker,
+   * or a scoring function `({ query, texts, signal }) => scores`. Default: none.
+   */
+  reranker?: RerankerConfig;
+}
 
 export interface DualstoreOptions<Client extends DualstorePrismaClient = DualstoreClient> extends Omit<VectorIndexOptions, "vectorStore"> {
   /**
@@ -52,6 +64,8 @@ export interface DualstoreOptions<Client extends DualstorePrismaClient = Dualsto
   sources?: readonly AnySource[];
   /** Environment to read fallbacks from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Search settings: a reranker. Default: none. */
+  search?: SearchSettings;
 }
 
 // One schema per options group, each a strict object: an unknown key (a misspelled option) is a
@@ -135,6 +149,7 @@ export type OptionGroupsCovered = [
   Covered<Unchecked<JobRetryPolicy, typeof jobRetryOptions>>,
   Covered<Unchecked<TransactionOptions, typeof transactionOptions>>,
   Covered<Unchecked<RecursiveChunkerOptions, typeof chunkerSettings>>,
+  Covered<Unchecked<SearchSettings, typeof searchSettings>>,
 ];
 
 /** `chunker` is a Chunker object (anything with `chunk()`) or the RecursiveChunker's settings. */
@@ -142,6 +157,13 @@ function checkChunker(chunker: unknown): void {
   if (typeof chunker === "object" && chunker !== null && typeof (chunker as { chunk?: unknown }).chunk === "function") return;
   parseConfig(chunkerSettings, chunker, "chunker");
 }
+
+export const searchSettings = z.strictObject({
+  // Checked by create-reranker.ts: a Reranker, a function or { provider, ... }.
+  reranker: z.unknown().optional(),
+  candidates: z.number().int().min(1).max(1_000).optional(),
+  strict: z.boolean().optional(),
+});
 
 export const transactionOptions = z.strictObject({
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
@@ -162,6 +184,7 @@ export const dualstoreOptions = z.strictObject({
   transactions: transactionOptions.optional(),
   owners: z.enum(["users", "external"]).optional(),
   env: instance("an environment object such as process.env").optional(),
+  search: searchSettings.optional(),
   sources: z
     .array(z.object({ name: z.string(), table: z.string(), key: z.string() }).loose(), { error: "must be a list of sources made by defineSource()" })
     .max(100)

@@ -105,7 +105,7 @@ function instrument(kind: "histogram" | "counter", name: string, unit: string, d
 /** The metrics dualstore records, with their units. */
 export const metric = {
   /** Time of one provider or search call, in ms (P95s come from here). */
-  duration(name: "dualstore.embedder.duration" | "dualstore.vector_store.duration" | "dualstore.search.duration" | "dualstore.worker.batch.duration", ms: number, attributes: Record<string, string | number | boolean>): void {
+  duration(name: "dualstore.embedder.duration" | "dualstore.vector_store.duration" | "dualstore.reranker.duration" | "dualstore.search.duration" | "dualstore.worker.batch.duration", ms: number, attributes: Record<string, string | number | boolean>): void {
     instrument("histogram", name, "ms", "duration of a dualstore call")?.record?.(ms, attributes);
   },
   /** Outbox jobs finished, by kind and outcome (done, retried, dead): the failure rate. */
@@ -115,6 +115,10 @@ export const metric = {
   /** Time from a job's enqueue to its completion, in ms: the sync lag. */
   syncLag(ms: number, attributes: { kind: string }): void {
     instrument("histogram", "dualstore.sync.lag", "ms", "time from a document change to its index job done")?.record?.(ms, attributes);
+  },
+  /** Rerank requests sent (retries included), per reranker: what reranking costs. */
+  rerankRequests(count: number, attributes: { reranker: string }): void {
+    if (count > 0) instrument("counter", "dualstore.reranker.requests", "{request}", "rerank requests sent")?.add?.(count, attributes);
   },
   /** Tokens sent to the embedder, per embedder. */
   tokens(count: number, attributes: { embedder: string }): void {

@@ -2,13 +2,15 @@ import { z } from "zod";
 import type { Logger } from "../core/logger.js";
 import { redact } from "../core/redact.js";
 import type { PrismaClient } from "../db/prisma.js";
-import { DualstoreError } from "../errors.js";
+import { ConfigurationError, DualstoreError } from "../errors.js";
 import { parseInput } from "../internal/validate.js";
 import { documentSources } from "../repository/documents.js";
 import { id, text } from "../repository/fields.js";
 import type { ChunkQuery, ChunkText, SearchDocument } from "./chunk-query.js";
 import { fuse } from "./fusion.js";
 import { queryVectors, VectorSideError, type VectorSide } from "./vector-side.js";
+import type { ManagedReranker } from "../rerankers/managed-reranker.js";
+import { candidatePool, rerankCandidates, type RerankSettings } from "./rerank-step.js";
 
 const weight = z.number().min(0).max(1_000);
 
@@ -28,6 +30,11 @@ const searchOptions = z.strictObject({
   fusion: z
     .strictObject({ method: z.enum(["score", "rrf"]).optional(), lexicalWeight: weight.optional(), vectorWeight: weight.optional(), k: z.number().min(0).max(10_000).optional() })
     .optional(),
+  /**
+   * Reranking with the configured reranker (`search.reranker`). Default: on when one is
+   * configured. `false`: off for this call; `true` or settings: on, and an error without one.
+   */
+  rerank: z.union([z.boolean(), z.strictObject({ candidates: z.number().int().min(1).max(1_000).optional(), strict: z.boolean().optional() })]).optional(),
   /** Only documents carrying at least one of these tags. */
   tags: z.array(text({ min: 1, max: 100 })).min(1).max(50).optional(),
   /** Only documents from these sources. */
@@ -64,8 +71,11 @@ export interface SearchHit {
    * What the hits are ordered by. "vector" mode: the cosine similarity of query and chunk, -1..1.
    * "lexical" mode: `ts_rank` of the chunk's words (length-normalized, 0..1, small numbers).
    * "hybrid" mode: the fused score, 0..1 with the default weights (1 = best on both sides).
+   * Reranked: the reranker's relevance (Cohere's: 0..1), with the score above in `fusedScore`.
    */
   readonly score: number;
+  /** When the hit was reranked: the score it had before, in its mode (see `score`). */
+  readonly fusedScore?: number;
   /** Cosine similarity of query and chunk, when the vector side found the chunk. */
   readonly vectorScore?: number;
   /** `ts_rank` of the chunk, when the lexical side found it. */
@@ -83,10 +93,10 @@ export interface DocumentHit {
   readonly chunks: ReadonlyArray<Omit<SearchHit, "document">>;
 }
 
-/** Why a hybrid search answered from words alone. */
+/** Why a hybrid search answered from words alone, or a reranked one in its first-stage order. */
 export interface SearchDegradation {
-  /** Which side failed. */
-  readonly component: "embedder" | "vectorStore";
+  /** Which provider failed. */
+  readonly component: "embedder" | "vectorStore" | "reranker";
   /** The failure's DualstoreError code ("PROVIDER", "ABORTED", ...), or "UNKNOWN". */
   readonly code: string;
   /** The failure's message, without secrets. */
@@ -108,6 +118,8 @@ export interface SearchDeps {
   readonly chunks: ChunkQuery;
   readonly vectors: VectorSide;
   readonly logger: Logger;
+  /** The configured reranker and its settings (`search` in createDualstore options), if any. */
+  readonly rerank?: { readonly reranker: ManagedReranker; readonly settings: RerankSettings } | undefined;
 }
 
 /**
@@ -134,12 +146,19 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     documentIds: opts.documentIds,
     language: opts.language,
   };
-  // Each side returns a few more than topK: hits the database does not vouch for (orphans,
-  // deletes in flight) are dropped during hydration and must not leave the page short, and
-  // fusion needs each side's runners-up.
-  // Grouped by document, each side ranks that many documents' best chunks.
+  if (opts.rerank !== undefined && opts.rerank !== false && !deps.rerank) {
+    throw new ConfigurationError("search.reranker: the search asked for reranking (rerank option) and no reranker is configured", { option: "search.reranker" });
+  }
+  const rerank = opts.rerank === false ? undefined : deps.rerank && { ...deps.rerank.settings, ...(typeof opts.rerank === "object" ? opts.rerank : {}), reranker: deps.rerank.reranker };
+  // Reranking reads a larger pool of first-stage candidates, of which it keeps the best topK.
+  const poolK = rerank ? candidatePool(topK, rerank.candidates) : topK;
+
+  // Each side returns a few more than the page (topK, or the reranker's pool): hits the database
+  // does not vouch for (orphans, deletes in flight) are dropped during hydration and must not
+  // leave the page short, and fusion needs each side's runners-up. Grouped by document, each
+  // side ranks that many documents' best chunks.
   const perDocument = opts.group === "documents" ? (opts.chunksPerDocument ?? 3) : undefined;
-  const fetchK = Math.min((topK + Math.max(5, topK)) * (perDocument ?? 1), 10_000);
+  const fetchK = Math.min((poolK + Math.max(5, poolK)) * (perDocument ?? 1), 10_000);
 
   let vectorScores = new Map<string, number>();
   let degraded: SearchDegradation | undefined;
@@ -162,7 +181,7 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
     perDocument,
   });
   const byId = new Map(chunks.map((chunk) => [chunk.vectorId, chunk]));
-  const ranked =
+  let ranked: Array<{ vectorId: string; score: number }> =
     mode === "vector"
       ? [...vectorScores].filter(([vectorId]) => byId.has(vectorId)).map(([vectorId, score]) => ({ vectorId, score }))
       : mode === "lexical" || degraded
@@ -177,6 +196,17 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
             opts.fusion,
           );
   ranked.sort((a, b) => b.score - a.score || (a.vectorId < b.vectorId ? -1 : 1));
+  let fusedScores: Map<string, number> | undefined;
+  if (rerank) {
+    const pool = ranked.slice(0, poolK).map(({ vectorId, score }) => ({ vectorId, score, text: `${byId.get(vectorId)!.document.title}\n\n${byId.get(vectorId)!.text}` }));
+    const reranked = await rerankCandidates(rerank.reranker, q, pool, { strict: rerank.strict ?? false, signal: opts.signal, logger: deps.logger });
+    if (reranked.ranked) {
+      fusedScores = new Map(pool.map(({ vectorId, score }) => [vectorId, score]));
+      ranked = reranked.ranked;
+    }
+    // A vector side that failed first is the degradation named; the reranker's is logged.
+    degraded ??= reranked.degraded;
+  }
 
   const toHit = ({ vectorId, score }: { vectorId: string; score: number }): SearchHit => {
     const { document, lexicalRank, ...chunk } = byId.get(vectorId)!;
@@ -185,6 +215,7 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
       document,
       chunk,
       score,
+      ...(fusedScores?.has(vectorId) ? { fusedScore: fusedScores.get(vectorId)! } : {}),
       ...(vectorScore === undefined ? {} : { vectorScore }),
       ...(lexicalRank === undefined ? {} : { lexicalScore: lexicalRank }),
     };

@@ -9,7 +9,7 @@ import { ConfigurationError } from "../errors.js";
 import type { VectorStoreConfig } from "../vector-stores/create-vector-store.js";
 import type { VectorRecord } from "../vector-stores/vector-store.js";
 import type { EmbeddingCache } from "./embedding-cache.js";
-import { embedderRecord, storeRecord, storeTarget, type GenerationTable, type IndexGeneration, type IndexLayout } from "./index-generation.js";
+import { embedderRecord, storeConfigFor, storeRecord, storeTarget, type GenerationTable, type IndexGeneration, type IndexLayout, type StoreRecord } from "./index-generation.js";
 import { asIndexed, namespaceFor, type Namespacing } from "./indexer.js";
 import type { JobQueue } from "./job-queue.js";
 import type { LayoutGuard } from "./layout-guard.js";
@@ -248,7 +248,7 @@ export class EmbeddingMigrations {
     const building = await this.deps.generations.building();
     if (!building) return { aborted: false, removed: 0 };
     const live = this.deps.live();
-    const pipeline = await this.deps.openPipeline(building, live.embedder, options.vectorStore ?? recordedStore(building));
+    const pipeline = await this.deps.openPipeline(building, live.embedder, options.vectorStore ?? storeConfigFor(building.storeConfig, this.deps.storeConfig));
     try {
       const removed = await this.deleteBuilt(building.id, pipeline, "vectorIds");
       await this.deps.prisma.$transaction([
@@ -455,7 +455,7 @@ export class EmbeddingMigrations {
     const old = await this.deps.openPipeline(
       { ...pipeline.generation, id: retiring.id, dimension: retiring.dimension, store: retiring.store },
       pipeline.embedder,
-      (retiring.storeConfig as VectorStoreConfig | null) ?? this.deps.storeConfig,
+      storeConfigFor(retiring.storeConfig as StoreRecord | null, this.deps.storeConfig),
     );
     try {
       let removed = await this.deleteBuilt(live.id, old, "liveIds");
@@ -501,7 +501,3 @@ const STALE_JOIN = (buildTable: string) => `LEFT JOIN ${buildTable} g ON g."gene
 /** An indexed document whose build is missing, or was made from other live vectors than it lists now. */
 const STALE = `d."indexStatus" = 'INDEXED' AND cardinality(d."vectorIds") > 0
   AND (g."documentId" IS NULL OR g."sourceHash" IS DISTINCT FROM d."indexedHash" OR g."liveIds" IS DISTINCT FROM d."vectorIds")`;
-
-function recordedStore(generation: IndexGeneration): VectorStoreConfig | undefined {
-  return (generation.storeConfig ?? undefined) as VectorStoreConfig | undefined;
-}

@@ -61,6 +61,19 @@ export function storeRecord(config: VectorStoreConfig): StoreRecord | null {
 }
 
 /**
+ * The configuration that opens a recorded generation's store: the record says which place; this
+ * process's own configuration of the same provider lends what a record leaves out (keys, hosts,
+ * timeouts). With no record (an app's own VectorStore object), this process's own.
+ */
+export function storeConfigFor(record: StoreRecord | null, own: VectorStoreConfig | undefined): VectorStoreConfig | undefined {
+  if (!record) return own;
+  if (own === undefined || !("provider" in own) || own.provider !== record.provider) return record as VectorStoreConfig;
+  const lent: Record<string, unknown> = { ...own };
+  for (const key of STORE_KEYS[record.provider]) delete lent[key];
+  return { ...lent, ...record } as VectorStoreConfig;
+}
+
+/**
  * Where a store keeps vectors, as a comparable string: the same string means the same place.
  * Pinecone's index is resolved from the environment as the store resolves it.
  */

@@ -35,28 +35,30 @@ export class LayoutGuard {
 
   /**
    * This process is cutting over to `generation` (or stopped trying: undefined): once it reads it
-   * live, it uses its embedder. Searches that see the cut-over before the migration itself has
+   * live, it uses its embedder and store. Searches that see the cut-over before the migration itself has
    * switched answer from the new generation, not with an error.
    */
   expect(generation: IndexGeneration | undefined): void {
     this.expected = generation?.id;
   }
 
-  /** `generation` is live, and this process, which made it so, goes on with its embedder. */
+  /** `generation` is live, and this process, which made it so, goes on with its embedder and store. */
   adopt(generation: IndexGeneration): void {
     this.generation = generation;
     this.building = null;
     this.readAt = performance.now();
-    this.useEmbedderOf(generation);
+    this.useModelOf(generation);
   }
 
-  private useEmbedderOf(generation: IndexGeneration): void {
-    this.ownLayout = { ...this.ownLayout, embedder: generation.embedder, embedderConfig: generation.embedderConfig, dimension: generation.dimension };
+  /** The new generation's model, and its store's place (a new Pinecone prefix or index, a new table). */
+  private useModelOf(generation: IndexGeneration): void {
+    const { embedder, embedderConfig, dimension, store, storeConfig } = generation;
+    this.ownLayout = { ...this.ownLayout, embedder, embedderConfig, dimension, store, storeConfig };
   }
 
   async state(): Promise<LayoutState> {
     if (performance.now() - this.readAt > RECHECK_MS) await this.reread();
-    if (this.generation.id === this.expected) this.useEmbedderOf(this.generation);
+    if (this.generation.id === this.expected) this.useModelOf(this.generation);
     return { generation: this.generation, building: this.building, layout: this.ownLayout, mismatch: mismatchError(this.generation, this.ownLayout, this.building) };
   }
 

@@ -17,7 +17,7 @@ import { EmbedderMismatchError } from "../errors.js";
 import { fromPrismaError } from "../db/prisma-errors.js";
 import { Deleter } from "./deleter.js";
 import { EmbeddingCache, type EmbeddingCacheOptions } from "./embedding-cache.js";
-import { chunkerRecord, embedderRecord, GenerationTable, storeRecord, storeTarget, type IndexGeneration, type IndexLayout, type StoreRecord } from "./index-generation.js";
+import { chunkerRecord, embedderRecord, GenerationTable, storeConfigFor, storeRecord, storeTarget, type IndexGeneration, type IndexLayout, type StoreRecord } from "./index-generation.js";
 import { LayoutGuard, type LayoutState } from "./layout-guard.js";
 import { EmbeddingMigrations } from "./embedding-migration.js";
 import { DocumentStateTable } from "./document-state.js";
@@ -191,7 +191,7 @@ export async function openVectorIndex(
       configured = next.embedder;
       guard.adopt(generation);
     }
-    pipeline = next ?? (await pipelineFor(generation, await createVectorStore((generation.storeConfig as VectorStoreConfig | null) ?? storeConfig, context), await embedderFor(generation)));
+    pipeline = next ?? (await pipelineFor(generation, await createVectorStore(storeConfigFor(generation.storeConfig, storeConfig), context), await embedderFor(generation)));
   };
   /** Throws when this process may not use the index; switches to a generation made live since. */
   const ready = async (): Promise<Pipeline> => {

@@ -17,6 +17,7 @@ import {
   afterTestFile,
   appMigrations,
   appProjectDir,
+  appSchemaHeader,
   deployAppMigrations,
   freshServerDatabase,
   generateAppClient,
@@ -29,19 +30,7 @@ import { postgresAvailable } from "../helpers/db.js";
 import { rejectsWith } from "../helpers/errors.js";
 import { repoRoot } from "../helpers/paths.js";
 
-const appSchema = `generator client {
-  provider               = "prisma-client"
-  output                 = "../generated"
-  runtime                = "nodejs"
-  moduleFormat           = "esm"
-  generatedFileExtension = "ts"
-  importFileExtension    = "js"
-}
-
-datasource db {
-  provider = "postgresql"
-}
-
+const appSchema = `${appSchemaHeader}
 // Auth.js's models, as its Prisma adapter documents them.
 model User {
   id            String    @id @default(cuid())

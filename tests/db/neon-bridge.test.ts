@@ -1,5 +1,6 @@
 // dualstore's Neon driver (@prisma/adapter-neon over @neondatabase/serverless's WebSocket Pool)
 // against the real PostgreSQL, through the local wsproxy stand-in in tests/servers/neon-bridge.ts.
+import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createDualstore, type Dualstore } from "../../src/index.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
@@ -9,6 +10,8 @@ import type { PrismaClient } from "../../src/db/prisma.js";
 // The driver never resolves this host: the bridge tunnels every connection to TEST_DATABASE_URL's
 // server, so a query that works proves it went through the bridge.
 const NEON_HOST = "ep-bridge-test.local.invalid";
+// Trust authentication ignores it; nothing dualstore prints may show it.
+const PASSWORD = "Nq3-bridge-password-4417";
 
 (postgresAvailable ? describe : describe.skip)("dualstore over Neon's serverless driver through a local WebSocket bridge", () => {
   const schema = uniqueSchema("neon_bridge");
@@ -23,6 +26,7 @@ const NEON_HOST = "ep-bridge-test.local.invalid";
     const url = new URL(TEST_DATABASE_URL);
     url.hostname = NEON_HOST;
     url.port = String(port);
+    url.password = PASSWORD;
     url.searchParams.set("schema", schema);
     ds = await createDualstore<PrismaClient>({
       database: { url: url.toString(), driver: "neon", neon: bridge.neonSettings, poolSize: 4 },
@@ -128,6 +132,12 @@ const NEON_HOST = "ep-bridge-test.local.invalid";
     ).rejects.toThrow("abort the transaction");
     expect(await ds.prisma.user.count({ where: { email } })).toBe(0);
     expect(await ds.prisma.document.count({ where: { title: "doomed" } })).toBe(0);
+  });
+
+  it("prints the instance and its Prisma client without the password", async () => {
+    await ds.prisma.user.count(); // a pooled connection exists
+    for (const value of [ds, ds.database]) expect(inspect(value, { depth: Number.POSITIVE_INFINITY, showHidden: true })).not.toContain(PASSWORD);
+    expect(inspect(ds.prisma, { depth: 3 })).not.toContain(PASSWORD);
   });
 
   it("leaves the process-wide neonConfig alone: the proxy settings apply to dualstore's pool only", async () => {

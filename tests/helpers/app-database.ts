@@ -66,6 +66,24 @@ export function appProjectDir(): string {
   return dir;
 }
 
+/**
+ * The generator and datasource blocks of an app's schema.prisma: Prisma 7's TypeScript client,
+ * generated into ../generated beside the schema folder, as generateAppClient() expects.
+ */
+export const appSchemaHeader = `generator client {
+  provider               = "prisma-client"
+  output                 = "../generated"
+  runtime                = "nodejs"
+  moduleFormat           = "esm"
+  generatedFileExtension = "ts"
+  importFileExtension    = "js"
+}
+
+datasource db {
+  provider = "postgresql"
+}
+`;
+
 /** The .prisma files of a schema folder, as Prisma and its engine read them. */
 export function schemaFolderFiles(folder: string): SchemaContainer[] {
   return readdirSync(folder)

@@ -98,6 +98,8 @@ const cases: Array<HostileCase<Fixture>> = [
   refuses("search with a numeric tag", ({ ds, user }) => ds.search("x", { userId: user.id, tags: [1 as never] }), V, "tags.0"),
   refuses("search with an unknown source", ({ ds, user }) => ds.search("x", { userId: user.id, source: "fax" as never }), V, "source"),
   refuses("search with no documentIds", ({ ds, user }) => ds.search("x", { userId: user.id, documentIds: [] }), V, "documentIds"),
+  refuses("search with rerank 'yes'", ({ ds, user }) => ds.search("x", { userId: user.id, rerank: "yes" as never }), V, "rerank"),
+  refuses("search with 1,001 rerank candidates", ({ ds, user }) => ds.search("x", { userId: user.id, rerank: { candidates: 1_001 } }), V, "rerank.candidates"),
   refuses("search with a misspelled option", ({ ds, user }) => ds.search("x", { userId: user.id, topk: 3 } as never), V, "topk"),
 
   // the usage ledger

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
-import { appProjectDir, generateAppClient } from "../helpers/app-database.js";
+import { appProjectDir, appSchemaHeader, generateAppClient } from "../helpers/app-database.js";
 import { ensureBuilt } from "../helpers/build.js";
 import { repoRoot } from "../helpers/paths.js";
 
@@ -24,19 +24,7 @@ it("publishes declarations without Prisma's generated client or PGlite's types",
   expect(readFileSync(join(repoRoot, "dist", "index.d.cts"), "utf8")).toBe(text);
 });
 
-const appSchema = `generator client {
-  provider               = "prisma-client"
-  output                 = "../generated"
-  runtime                = "nodejs"
-  moduleFormat           = "esm"
-  generatedFileExtension = "ts"
-  importFileExtension    = "js"
-}
-
-datasource db {
-  provider = "postgresql"
-}
-
+const appSchema = `${appSchemaHeader}
 model User {
   id    String @id @default(cuid())
   email String @unique

@@ -1,5 +1,5 @@
 import { beforeAll, expect, it } from "vitest";
-import { MemoryVectorStore, ValidationError, type Dualstore, type QueryEvent, type User } from "../../src/index.js";
+import { ConfigurationError, MemoryVectorStore, ValidationError, type Dualstore, type QueryEvent, type User } from "../../src/index.js";
 import { describeEachDatabase } from "../helpers/db.js";
 import { CountingEmbedder, FaultyStore } from "../helpers/doubles.js";
 import { rejectsWith } from "../helpers/errors.js";
@@ -142,5 +142,12 @@ describeEachDatabase("search", (target) => {
     expect((await rejectsWith(ds.search("x", { userId: user.id, topK: 0 }), ValidationError)).fields).toEqual(["topK"]);
     expect((await rejectsWith(ds.search("", { userId: user.id }), ValidationError)).fields).toEqual([""]);
     expect((await rejectsWith(ds.search("x", { userId: user.id, tags: ["a\u0000"] }), ValidationError)).fields).toEqual(["tags.0"]);
+  });
+
+  it("refuses reranking on an instance without a reranker, naming the option, and a malformed rerank option", async () => {
+    const error = await rejectsWith(ds.search("x", { userId: user.id, rerank: true }), ConfigurationError);
+    expect(error.option).toBe("search.reranker");
+    expect((await rejectsWith(ds.search("x", { userId: user.id, rerank: { candidates: 0 } }), ValidationError)).fields).toEqual(["rerank.candidates"]);
+    expect(await ds.search("replication", { userId: user.id, rerank: false, topK: 1 })).toHaveLength(1);
   });
 });

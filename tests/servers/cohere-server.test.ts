@@ -132,3 +132,35 @@ describe("Cohere embed v2 validation", () => {
     expect(unauthorized).toBeInstanceOf(Cohere.UnauthorizedError);
   });
 });
+
+describe("Cohere rerank v2", () => {
+  const documents = [
+    "Sourdough bread needs a lively starter.",
+    "PostgreSQL streaming replication ships WAL to a standby.",
+    "WAL archiving in PostgreSQL.",
+  ];
+
+  it("orders the documents by the share of the query's words they hold, with top_n and billed search units", async () => {
+    const response = await cohere.rerank({ model: "rerank-v3.5", query: "postgresql wal standby", documents });
+    expect(response.results.map((result) => result.index)).toEqual([1, 2, 0]);
+    expect(response.results.map((result) => result.relevanceScore)).toEqual([1, 2 / 3, 0]);
+    expect(response.meta?.billedUnits?.searchUnits).toBe(1);
+    const top = await cohere.rerank({ model: "rerank-v3.5", query: "postgresql wal standby", documents, topN: 1 });
+    expect(top.results).toEqual([{ index: 1, relevanceScore: 1 }]);
+  });
+
+  it("rejects an unknown model with 404 and missing documents or a blank query with 400", async () => {
+    await expectStatus(cohere.rerank({ model: "rerank-v0", query: "q", documents }), 404, /not found/);
+    await expectStatus(cohere.rerank({ model: "rerank-v3.5", query: "q", documents: [] }), 400, /documents/);
+    await expectStatus(cohere.rerank({ model: "rerank-v3.5", query: " ", documents }), 400, /query/);
+    await expectStatus(cohere.rerank({ model: "rerank-v3.5", query: "q", documents, topN: 0 }), 400, /top_n/);
+  });
+
+  it("answers a malformed-body fault with 200 and a body that is not a rerank response", async () => {
+    server.faults.next("malformed");
+    const response = await cohere.rerank({ model: "rerank-v3.5", query: "wal", documents });
+    // The SDK does not validate answers: the missing results reach the caller as undefined.
+    expect(response.results).toBeUndefined();
+    expect(server.requests.at(-1)).toMatchObject({ status: 200, fault: "malformed" });
+  });
+});

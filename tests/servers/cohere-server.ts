@@ -1,5 +1,6 @@
 /**
- * A local Cohere embed v2 API (`POST /v2/embed`) with deterministic hashed embeddings.
+ * A local Cohere v2 API: embed (`POST /v2/embed`) with deterministic hashed embeddings, and
+ * rerank (`POST /v2/rerank`, see cohere-rerank.ts) with a deterministic word-overlap relevance.
  * The real SDK works against it unchanged:
  *
  *   const cohere = new CohereClientV2({ token: server.apiKey, environment: server.url, maxRetries: 0 });
@@ -22,6 +23,7 @@ import {
   type StartedServer,
 } from "./fault-server.js";
 import { encodeEmbedding, EMBEDDING_TYPES, isEmbeddingType, type EmbeddingType } from "./cohere-embedding-types.js";
+import { rerank } from "./cohere-rerank.js";
 import { hashedEmbeddingVariant } from "./hashed-embedding.js";
 
 export interface CohereServerOptions extends FaultServerOptions {
@@ -129,10 +131,13 @@ function truncateText(text: string, index: number, mode: string, maxTokens: numb
   return { text: decode(kept), tokens: kept.length };
 }
 
+function route(request: ServiceRequest): ServiceReply {
+  if (request.method === "POST" && request.path === "/v2/embed") return embed(request);
+  if (request.method === "POST" && request.path === "/v2/rerank") return rerank(request);
+  return cohereError(404, `no route for ${request.method} ${request.path}`);
+}
+
 function embed(request: ServiceRequest): ServiceReply {
-  if (request.method !== "POST" || request.path !== "/v2/embed") {
-    return cohereError(404, `no route for ${request.method} ${request.path}`);
-  }
   if (request.bodyParseError !== undefined) invalid(`could not parse the JSON body: ${request.bodyParseError}`);
   const body = request.body;
   if (!isRecord(body)) invalid("the body must be a JSON object");
@@ -180,7 +185,7 @@ export async function startCohereServer(options: CohereServerOptions = {}): Prom
       if (token === apiKey) return undefined;
       return cohereError(401, token === undefined ? "no api key supplied" : "invalid api token");
     },
-    handle: embed,
+    handle: route,
     error(status) {
       return cohereError(status, FAULT_MESSAGES[status] ?? "error");
     },

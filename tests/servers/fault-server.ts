@@ -220,6 +220,8 @@ export async function startFaultServer(
         reply = { ...base, headers: { ...base.headers, "retry-after": String(selected.retryAfterSeconds) } };
       } else if (selected?.kind === "500" || selected?.kind === "503") {
         reply = service.error(selected.kind === "500" ? 500 : 503, request);
+      } else if (selected?.kind === "malformed") {
+        reply = service.authenticate(request) ?? { status: 200, body: { malformed: true } };
       } else if (selected?.kind === "partial") {
         reply =
           service.authenticate(request) ?? service.handlePartial?.(request) ?? service.error(500, request);

@@ -212,6 +212,16 @@ describe("partial batch failures", () => {
   });
 });
 
+describe("malformed bodies", () => {
+  it("answers 200 with a body that is not the endpoint's format, and applies nothing", async () => {
+    openaiServer.faults.next("malformed");
+    const response = await embedOnce();
+    expect(response.data).toBeUndefined();
+    expect(openaiServer.requests.at(-1)).toMatchObject({ status: 200, fault: "malformed" });
+    expect((await embedOnce()).data).toHaveLength(1);
+  });
+});
+
 describe("random failure rate", () => {
   async function failurePattern(seed: number): Promise<string[]> {
     const server = await startOpenAIServer();

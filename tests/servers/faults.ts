@@ -12,13 +12,15 @@
  * - `"timeout"`: the request is read and never answered; the socket stays open until the
  *   client gives up or the server closes.
  * - `"drop"`: the request is read, then the socket is destroyed without a response.
+ * - `"malformed"`: answered 200 with a JSON body that is not the endpoint's format
+ *   (`{ "malformed": true }`), as a broken proxy or an API change would; nothing is applied.
  * - `"partial"`: batch endpoints apply the first half of the batch, then answer 500
  *   (each server documents what that means for its endpoints); other endpoints answer a
  *   plain 500 without side effects.
  */
-export type FaultKind = "429" | "500" | "503" | "timeout" | "drop" | "partial" | "stall";
+export type FaultKind = "429" | "500" | "503" | "timeout" | "drop" | "partial" | "stall" | "malformed";
 
-export const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "503", "timeout", "drop", "partial", "stall"];
+export const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "503", "timeout", "drop", "partial", "stall", "malformed"];
 
 /** What a fault rule sees of a request when deciding whether it applies. */
 export interface FaultRequestInfo {

@@ -1,50 +1,18 @@
 // Sync leases with real worker processes (tests/helpers/sync-worker-process.ts) against
 // PostgreSQL and the Pinecone protocol server: stalls past the lease, SIGKILL at random points,
 // and a chaos run, each ending with the queue drained and reconcile finding nothing.
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../src/db/prisma.js";
 import { createDualstore, type Dualstore, type DualstoreOptions, type User } from "../../src/index.js";
 import { ensureBuilt } from "../helpers/build.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { eventually } from "../helpers/eventually.js";
-import { repoRoot } from "../helpers/paths.js";
+import { startWorkerProcess, stopWorkerProcesses, type WorkerProcess } from "../helpers/worker-processes.js";
 import { article, seededRandom } from "../helpers/text.js";
 import { startPineconeServer, type PineconeServer } from "../servers/pinecone-server.js";
 
 const LEASE_MS = 2_000;
 const INDEX = "leases";
-const WORKER = join(repoRoot, "tests", "helpers", "sync-worker-process.ts");
-
-/** A worker process: `ready` once it polls the queue (rejected, with its stderr, if it exits first); `exited` once it is gone. */
-interface Worker {
-  readonly child: ChildProcess;
-  readonly ready: Promise<void>;
-  readonly exited: Promise<void>;
-}
-
-function startWorker(options: DualstoreOptions): Worker {
-  const child = spawn(process.execPath, [WORKER], {
-    cwd: repoRoot,
-    env: { ...process.env, DUALSTORE_TEST_OPTIONS: JSON.stringify(options) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve());
-    child.once("exit", (code, signal) => reject(new Error(`worker exited before it was ready (${code ?? signal}): ${stderr}`)));
-  });
-  ready.catch(() => undefined);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return { child, ready, exited };
-}
-
-async function stopAll(workers: readonly Worker[]): Promise<void> {
-  for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGTERM");
-  await Promise.all(workers.map((worker) => worker.exited));
-}
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -148,7 +116,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
     const doc = await app.documents.create({ userId: user.id, title: "retagged", source: "api", content: article(61, 4), tags: ["delta", "beta"] });
     const landing = deferred();
     server.faults.next("stall", { match: "/vectors/upsert", until: landing.promise });
-    const workers = [startWorker(options), startWorker(options)];
+    const workers = [startWorkerProcess(options), startWorkerProcess(options)];
     try {
       const stalled = await stalledRequest(server, "/vectors/upsert");
       await app.documents.update(doc.id, { tags: ["gamma"] });
@@ -165,7 +133,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
       await expectConsistent(s);
     } finally {
       landing.resolve();
-      await stopAll(workers);
+      await stopWorkerProcesses(workers);
     }
   });
 
@@ -174,7 +142,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
     const { app, options, server, user } = s;
     const original = article(62, 4);
     const doc = await app.documents.create({ userId: user.id, title: "undone", source: "api", content: original });
-    const workers = [startWorker(options), startWorker(options)];
+    const workers = [startWorkerProcess(options), startWorkerProcess(options)];
     const landing = deferred();
     try {
       await eventually(async () => expect(await app.documents.get(doc.id)).toMatchObject({ indexStatus: "INDEXED" }), 60_000, 50);
@@ -195,7 +163,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
       await expectConsistent(s);
     } finally {
       landing.resolve();
-      await stopAll(workers);
+      await stopWorkerProcesses(workers);
     }
   });
 
@@ -203,7 +171,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
     const s = await setup();
     const { app, options, server, user } = s;
     const doc = await app.documents.create({ userId: user.id, title: "killed", source: "api", content: article(64, 4) });
-    const first = startWorker(options);
+    const first = startWorkerProcess(options);
     const workers = [first];
     try {
       await eventually(async () => expect(await app.documents.get(doc.id)).toMatchObject({ indexStatus: "INDEXED" }), 60_000, 50);
@@ -212,7 +180,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
       await app.documents.update(doc.id, { content: article(65, 4) });
       await eventually(async () => expect(server.requests.some((r) => r.fault === "timeout")).toBe(true), 60_000, 20);
       first.child.kill("SIGKILL");
-      workers.push(startWorker(options));
+      workers.push(startWorkerProcess(options));
       await first.exited;
       const recorded = [...(await app.documents.get(doc.id)).vectorIds].sort();
       expect(storedIds(server, doc.id).length).toBeGreaterThan(recorded.length);
@@ -220,7 +188,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
       expect(storedIds(server, doc.id)).toEqual(recorded);
       await expectConsistent(s);
     } finally {
-      await stopAll(workers);
+      await stopWorkerProcesses(workers);
     }
   });
 
@@ -233,9 +201,9 @@ const stalledRequest = (server: PineconeServer, path: string) =>
     const live: string[] = [];
     for (let i = 0; i < 16; i++) live.push((await app.documents.create({ userId: user.id, title: `chaos ${i}`, source: "api", content: article(700 + i, 3), tags: pick(tagSets) })).id);
 
-    const workers = [startWorker(options), startWorker(options), startWorker(options)];
-    const started = new Set<Worker>();
-    const track = (worker: Worker) => worker.ready.then(() => started.add(worker), () => undefined);
+    const workers = [startWorkerProcess(options), startWorkerProcess(options), startWorkerProcess(options)];
+    const started = new Set<WorkerProcess>();
+    const track = (worker: WorkerProcess) => worker.ready.then(() => started.add(worker), () => undefined);
     workers.forEach(track);
     await Promise.all(workers.map((worker) => worker.ready));
     // Stalls last a lease: every one outlives the lease of the run that sent it.
@@ -255,7 +223,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
           const victim = pick(running);
           workers.splice(workers.indexOf(victim), 1);
           victim.child.kill("SIGKILL");
-          const replacement = startWorker(options);
+          const replacement = startWorkerProcess(options);
           void track(replacement);
           workers.push(replacement);
           // And, whatever the random faults do, a write that stalls past its run's lease and a failure.
@@ -276,7 +244,7 @@ const stalledRequest = (server: PineconeServer, path: string) =>
       await expectConsistent(s);
     } finally {
       server.faults.clear();
-      await stopAll(workers);
+      await stopWorkerProcesses(workers);
     }
   });
 });

@@ -1,38 +1,18 @@
 // Shared flow control: four worker processes (tests/helpers/sync-worker-process.ts, each with
 // its own connection pool) drain one PostgreSQL outbox against a rate-limited OpenAI protocol
 // server, with the shared limit off and on.
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../src/db/prisma.js";
 import { createDualstore, type Dualstore, type DualstoreOptions } from "../../src/index.js";
 import { ensureBuilt } from "../helpers/build.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
-import { repoRoot } from "../helpers/paths.js";
+import { startWorkerProcess, stopWorkerProcesses } from "../helpers/worker-processes.js";
 import { startOpenAIServer } from "../servers/openai-server.js";
 
 const WORKERS = 4;
 const DOCUMENTS = 24;
 /** The provider's limit: 2 requests a second (worker processes on a loaded machine make about 5). */
 const PROVIDER_PER_MINUTE = 120;
-const WORKER = join(repoRoot, "tests", "helpers", "sync-worker-process.ts");
-
-function startWorker(options: DualstoreOptions): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
-  const child = spawn(process.execPath, [WORKER], {
-    cwd: repoRoot,
-    // One document per batch, so each batch is one embedding request.
-    env: { ...process.env, DUALSTORE_TEST_OPTIONS: JSON.stringify(options), DUALSTORE_TEST_WORKER: JSON.stringify({ batchSize: 1, pollMs: 20 }) },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve());
-    child.once("exit", (code, signal) => reject(new Error(`worker exited before it was ready (${code ?? signal}): ${stderr}`)));
-  });
-  ready.catch(() => undefined);
-  return { child, ready, exited: new Promise<void>((resolve) => child.once("exit", () => resolve())) };
-}
 
 async function drainWithWorkers(rateLimit: NonNullable<DualstoreOptions["sync"]>["rateLimit"]) {
   const openai = await startOpenAIServer({ rateLimit: { requestsPerMinute: PROVIDER_PER_MINUTE } });
@@ -52,7 +32,8 @@ async function drainWithWorkers(rateLimit: NonNullable<DualstoreOptions["sync"]>
     },
   };
   const ds = (await createDualstore({ ...options, env: {} })) as unknown as Dualstore<PrismaClient>;
-  const workers = Array.from({ length: WORKERS }, () => startWorker(options));
+  // One document per batch, so each batch is one embedding request.
+  const workers = Array.from({ length: WORKERS }, () => startWorkerProcess(options, { batchSize: 1, pollMs: 20 }));
   try {
     await Promise.all(workers.map((worker) => worker.ready));
     const ids: string[] = [];
@@ -73,8 +54,7 @@ async function drainWithWorkers(rateLimit: NonNullable<DualstoreOptions["sync"]>
       elapsedMs,
     };
   } finally {
-    for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGTERM");
-    await Promise.all(workers.map((worker) => worker.exited));
+    await stopWorkerProcesses(workers);
     await ds.close();
     await openai.close();
     await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

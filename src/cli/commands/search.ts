@@ -4,7 +4,14 @@ import { UsageError } from "../args.js";
 import { handleInterrupts } from "../interrupt.js";
 import { ExitCode } from "../output.js";
 import { resolveUserId } from "../user.js";
+import type { SearchDegradation } from "../../search/search.js";
 import type { Command } from "./command.js";
+
+const DEGRADED: Record<SearchDegradation["component"], string> = {
+  embedder: "Keyword results only: the embedder failed",
+  vectorStore: "Keyword results only: the vector store failed",
+  reranker: "Not reranked: the reranker failed",
+};
 
 const EXCERPT_LENGTH = 160;
 
@@ -52,10 +59,10 @@ export const searchCommand: Command = {
         tags: hit.document.tags,
         chunk: { index: hit.chunk.index, start: hit.chunk.start, end: hit.chunk.end, text: hit.chunk.text },
       }));
-      // A search whose vector side failed still answers, from its keywords: say so, in both forms.
+      // A search whose vector side (or reranker) failed still answers: say so, in both forms.
       const { degraded } = hits;
       out.result({ query, userId, hits: results, ...(degraded ? { degraded } : {}) }, () => [
-        ...(degraded ? [`Keyword results only: the ${degraded.component === "embedder" ? "embedder" : "vector store"} failed (${degraded.code}: ${degraded.message}).`] : []),
+        ...(degraded ? [`${DEGRADED[degraded.component]} (${degraded.code}: ${degraded.message}).`] : []),
         ...(results.length === 0
           ? ["No hits."]
           : results.flatMap((hit, rank) => [

@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
+import { setTimeout as delay, setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { PGlite } from "@electric-sql/pglite";
 import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { Logger } from "../../core/logger.js";
@@ -156,7 +156,7 @@ async function inProcess(
   close: () => Promise<void>,
 ): Promise<DriverConnection & { readonly pglite: PGlite }> {
   const { PrismaPGlite } = await import("pglite-prisma-adapter");
-  const adapter = schema === undefined ? new PrismaPGlite(pglite) : inSchema(new PrismaPGlite(pglite), schema);
+  const adapter = forDualstore(new PrismaPGlite(pglite), schema);
   return { driver: "pglite", adapter, schema, location: location + (schema ? ` (schema ${schema})` : ""), pglite, verify: async () => {}, close };
 }
 
@@ -176,10 +176,18 @@ function socketGone(cause: unknown): boolean {
 }
 
 /**
- * Points Prisma's queries at `schema`. The PGlite adapter supports a schema but its factory has
- * no way to pass one; the search_path is left alone because an app may share the instance.
+ * The PGlite adapter as dualstore uses it: each query and transaction first yields to the event
+ * loop, and, with `schema`, Prisma's queries point at that schema.
+ *
+ * PGlite runs a query synchronously in WebAssembly and settles its promise at once, so a chain
+ * of queries (a search loop, a drain) is one unbroken run of microtasks: timers, I/O and
+ * `process.nextTick` wait until it ends. Prisma starts a batch `$transaction([...])` from a
+ * `nextTick`, so while another task queried without pause, a model change's batch never started
+ * (issue 13), and a long drain kept an app's HTTP server from answering. One `setImmediate` per
+ * query costs microseconds. The adapter supports a schema but its factory has no way to pass one;
+ * the search_path is left alone because an app may share the instance.
  */
-function inSchema(factory: SqlDriverAdapterFactory, schema: string): SqlDriverAdapterFactory {
+function forDualstore(factory: SqlDriverAdapterFactory, schema: string | undefined): SqlDriverAdapterFactory {
   return {
     provider: factory.provider,
     adapterName: factory.adapterName,
@@ -187,9 +195,16 @@ function inSchema(factory: SqlDriverAdapterFactory, schema: string): SqlDriverAd
       const adapter = await factory.connect();
       return new Proxy(adapter, {
         get(target, property, receiver) {
-          if (property === "getConnectionInfo") return () => ({ ...target.getConnectionInfo?.(), schemaName: schema });
+          if (property === "getConnectionInfo" && schema !== undefined) return () => ({ ...target.getConnectionInfo?.(), schemaName: schema });
           const value = Reflect.get(target, property, receiver);
-          return typeof value === "function" ? value.bind(target) : value;
+          if (typeof value !== "function") return value;
+          if (property === "queryRaw" || property === "executeRaw" || property === "startTransaction") {
+            return async (...args: unknown[]) => {
+              await yieldToEventLoop();
+              return (value as (...args: unknown[]) => unknown).apply(target, args);
+            };
+          }
+          return value.bind(target);
         },
       });
     },

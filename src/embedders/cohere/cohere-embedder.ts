@@ -1,11 +1,11 @@
 import type * as CohereSdk from "cohere-ai";
 import { showAs } from "../../core/inspect.js";
-import { chainMessage, isTransientStatus, retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
-import { redact, registerSecret } from "../../core/redact.js";
-import { AbortedError, ProviderError, ValidationError, type DualstoreError } from "../../errors.js";
+import { registerSecret } from "../../core/redact.js";
+import { ProviderError, ValidationError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
 import type { EmbedderContext } from "../create-embedder.js";
 import type { EmbedCallOptions, Embedder } from "../embedder.js";
+import { cohereFailure } from "./cohere-errors.js";
 import { resolveCohereConfig, type CohereEmbedderConfig, type ResolvedCohereConfig } from "./cohere-config.js";
 
 /** Cohere's limit for one embed request (API reference, `texts`). */
@@ -74,39 +74,11 @@ export class CohereEmbedder implements Embedder {
         { abortSignal: signal },
       )
       .catch((error: unknown) => {
-        throw this.failure(error, signal);
+        throw cohereFailure(this.sdk, error, { signal, timeoutMs: this.config.timeoutMs });
       });
     const vectors = response.embeddings.float;
     if (!vectors) throw new ProviderError(PROVIDER, "the response carried no float embeddings", { retryable: false, requestId: response.id });
     return vectors;
-  }
-
-  private failure(error: unknown, signal: AbortSignal | undefined): DualstoreError {
-    if (signal?.aborted) return new AbortedError({ cause: signal.reason });
-    const { CohereError, CohereTimeoutError } = this.sdk;
-    const cause = sanitizedError(error);
-    // Node's fetch rejects with the abort reason itself, a string, so the SDK reports its own
-    // timeout as a plain CohereError caused by "timeout" rather than a CohereTimeoutError.
-    if (error instanceof CohereTimeoutError || (error instanceof CohereError && error.cause === "timeout")) {
-      return new ProviderError(PROVIDER, `no response within ${this.config.timeoutMs} ms`, { retryable: true, cause });
-    }
-    if (error instanceof CohereError && error.statusCode !== undefined) {
-      const status = error.statusCode;
-      // Cohere's error body is { id, message }; the id identifies the request to Cohere support.
-      const body: Record<string, unknown> = typeof error.body === "object" && error.body !== null ? { ...error.body } : {};
-      return new ProviderError(PROVIDER, redact(typeof body.message === "string" ? `${status} ${body.message}` : error.message), {
-        status,
-        requestId: typeof body.id === "string" ? body.id : undefined,
-        retryable: isTransientStatus(status),
-        retryAfterMs: retryAfterMs(error.rawResponse?.headers),
-        cause,
-      });
-    }
-    // Without a status the request never got an answer: the connection failed.
-    if (error instanceof CohereError) {
-      return new ProviderError(PROVIDER, `connection failed: ${chainMessage(error)}`, { retryable: true, cause });
-    }
-    return new ProviderError(PROVIDER, chainMessage(error), { retryable: false, cause });
   }
 }
 
