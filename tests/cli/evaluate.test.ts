@@ -56,7 +56,7 @@ describe("dualstore evaluate", () => {
     const file = join(dir, "queries.jsonl");
     const lines = [
       { query: "retry a failed promise with exponential backoff", expected: idByTitle["p-retry.md"] },
-      { query: "watch files for changes across platforms", expected: [idByTitle["chokidar.md"], idByTitle["ws.md"]] },
+      { query: "watch files for changes across platforms", expected: [idByTitle["chokidar.md"], "not-a-document"] },
       { query: "WebSocket client and server for Node.js", expected: idByTitle["ws.md"] },
     ];
     await writeFile(file, `${lines.map((line) => JSON.stringify(line)).join("\n")}\n\n`);
@@ -67,15 +67,16 @@ describe("dualstore evaluate", () => {
     expect(Object.keys(report.modes).sort()).toEqual(["hybrid", "lexical"]);
     for (const metrics of Object.values(report.modes)) {
       expect(metrics.recallAt1).toBeGreaterThan(0.6);
-      // The second query expects two documents, one of them unrelated: recall@10 cannot be 1.
-      expect(metrics.recallAt10).toBeLessThan(1);
+      // The second query expects two documents, one of which does not exist: half of it is found.
+      expect(metrics.recallAt10).toBeCloseTo(5 / 6, 5);
       for (const name of ["recallAt1", "recallAt10", "mrrAt10", "ndcgAt10"]) expect(metrics[name]).toBeGreaterThanOrEqual(0);
     }
     const text = await cli(["evaluate", "--file", file]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^3 queries$/m);
     for (const mode of ["vector", "lexical", "hybrid"]) expect(text.stdout).toMatch(new RegExp(`^${mode} +[01]\\.\\d{3} +[01]\\.\\d{3} +[01]\\.\\d{3} +[01]\\.\\d{3}$`, "m"));
-  });
+
+  }, 120_000); // two CLI runs, each opening PGlite in a fresh process
 
   it("rejects a file with bad lines, naming each line, before opening the database", async () => {
     const file = join(dir, "bad.jsonl");

@@ -100,6 +100,11 @@ const cases: Array<HostileCase<Fixture>> = [
   refuses("search with no documentIds", ({ ds, user }) => ds.search("x", { userId: user.id, documentIds: [] }), V, "documentIds"),
   refuses("search with rerank 'yes'", ({ ds, user }) => ds.search("x", { userId: user.id, rerank: "yes" as never }), V, "rerank"),
   refuses("search with 1,001 rerank candidates", ({ ds, user }) => ds.search("x", { userId: user.id, rerank: { candidates: 1_001 } }), V, "rerank.candidates"),
+  refuses("search grouped by pages", ({ ds, user }) => ds.search("x", { userId: user.id, group: "pages" as never }), V, "group"),
+  refuses("search with 21 chunks per document", ({ ds, user }) => ds.search("x", { userId: user.id, group: "documents", chunksPerDocument: 21 }), V, "chunksPerDocument"),
+  refuses("search with chunks per document but not grouped", ({ ds, user }) => ds.search("x", { userId: user.id, chunksPerDocument: 2 }), V, "chunksPerDocument"),
+  refuses("search with context -1", ({ ds, user }) => ds.search("x", { userId: user.id, context: -1 }), V, "context"),
+  refuses("search with context 1e9", ({ ds, user }) => ds.search("x", { userId: user.id, context: 1e9 }), V, "context"),
   refuses("search with a misspelled option", ({ ds, user }) => ds.search("x", { userId: user.id, topk: 3 } as never), V, "topk"),
 
   // the usage ledger
