@@ -5,9 +5,11 @@ export default defineConfig({
     include: ["tests/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Each database test file works in its own PostgreSQL schema (or PGlite instance),
-    // so files run in parallel; PGlite is CPU-bound, so two workers per core is plenty.
+    // Each database test file works in its own PostgreSQL schema (or PGlite instance), so files
+    // run in parallel. Vitest's default on two cores is one file at a time, which leaves a core
+    // idle while a file waits on child processes, servers and retry delays; CI machines have two.
     pool: "forks",
+    maxWorkers: 2,
     reporters: ["default"],
   },
 });
