@@ -22,6 +22,8 @@ export interface ScaleResult {
   diskMb: number;
   /** sha256 (first 12 hex digits) of the dist/index.js measured. */
   dualstoreBuild?: string;
+  /** When the point was measured (results keep points from earlier runs). */
+  date?: string;
 }
 
 const HOOKS = new URL("./hooks.ts", import.meta.url).href;
@@ -41,9 +43,11 @@ function point(store: string, size: number): Promise<ScaleResult> {
   });
 }
 
-export async function scale(sizes: readonly number[], log: (line: string) => void): Promise<ScaleResult[]> {
+export const SCALE_STORES = ["pgvector", "memory"] as const;
+
+export async function scale(sizes: readonly number[], stores: readonly string[], log: (line: string) => void): Promise<ScaleResult[]> {
   const results: ScaleResult[] = [];
-  for (const store of ["pgvector", "memory"]) {
+  for (const store of stores) {
     for (const size of sizes) {
       const started = performance.now();
       const build = await distReady();
