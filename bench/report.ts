@@ -100,7 +100,7 @@ export function compareTable(result: SizeResult): string {
 }
 
 export function scaleTable(results: ScaleResult[]): string {
-  const header = ["store", "documents", "chunks", "create rows", "index", "re-index (unchanged)", "search median", "peak RSS MiB", "RSS after MiB", "on disk MiB"];
+  const header = ["store", "documents", "chunks", "create rows", "index", "re-index (unchanged)", "search median (hybrid)", "vector search median", "peak RSS MiB", "RSS after MiB", "on disk MiB"];
   const rows = results.map((r) => [
     r.store,
     count(r.documents),
@@ -109,6 +109,7 @@ export function scaleTable(results: ScaleResult[]): string {
     `${(r.indexMs / 1000).toFixed(1)} s`,
     `${(r.reindexMs / 1000).toFixed(2)} s`,
     `${r.searchMedianMs.toFixed(1)} ms`,
+    r.vectorSearchMedianMs === undefined ? "—" : `${r.vectorSearchMedianMs.toFixed(1)} ms`,
     count(r.peakRssMb),
     count(r.rssAfterMb),
     count(r.diskMb),

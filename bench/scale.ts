@@ -15,7 +15,10 @@ export interface ScaleResult {
   createMs: number;
   indexMs: number;
   reindexMs: number;
+  /** Default (hybrid) search. */
   searchMedianMs: number;
+  /** Vector-mode search (absent in points measured before it was). */
+  vectorSearchMedianMs?: number;
   peakRssMb: number;
   rssAfterMb: number;
   /** PGlite's data directory (with pgvector's table and HNSW index for the pgvector store). */
