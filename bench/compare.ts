@@ -12,7 +12,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { distReady, RunnerProcess } from "./child.js";
 import type { Corpus, CorpusStats } from "./corpus.js";
-import { SCENARIOS, type RunnerConfig, type Scenario, type Splitter, type StepReport } from "./protocol.js";
+import { isSearch, SCENARIO_LIBRARIES, SCENARIOS, type RunnerConfig, type Scenario, type Splitter, type StepReport } from "./protocol.js";
 import { EMBEDDING_MODEL, type BenchServers, type ServerCounts, type VectorRequestCounts } from "./servers.js";
 import { median, percentile, ratio } from "./stats.js";
 
@@ -76,8 +76,9 @@ export type Ratios = Partial<Record<"wallMs" | "cpuMs" | "embedRequests" | "text
 
 export interface ScenarioResult {
   runs: Record<Library, Measurement[]>;
-  median: Record<Library, Summary>;
-  /** dualstore / LangChain, on the medians; absent where LangChain's figure is 0. */
+  /** Absent for a library that does not run the scenario (see SCENARIO_LIBRARIES). */
+  median: Partial<Record<Library, Summary>>;
+  /** dualstore / LangChain, on the medians; absent where LangChain's figure is 0 or LangChain does not run the scenario. */
   ratio: Ratios;
 }
 
@@ -115,7 +116,7 @@ function machineTimes(): { busy: number; total: number } {
 
 function measurement(report: StepReport, counts: ServerCounts, scenario: Scenario, machine: Measurement["machine"]): Measurement {
   const queries = report.queries;
-  const n = scenario === "search" ? (queries?.wallMs.length ?? 1) : 1;
+  const n = isSearch(scenario) ? (queries?.wallMs.length ?? 1) : 1;
   const per = (value: number) => round(value / n, 2);
   const vector = Object.fromEntries(Object.entries(counts.vectorStore).map(([key, value]) => [key, per(value)])) as unknown as VectorRequestCounts;
   return {
@@ -234,7 +235,9 @@ export async function compare({ servers, databaseUrl, corpus, runs, splitter, lo
         }
         await servers.takeCounts(); // setup traffic (index checks, migrations) is not part of any scenario
         for (const [i, scenario] of SCENARIOS.entries()) {
-          const order: Library[] = (run + i) % 2 === 0 ? ["dualstore", "langchain"] : ["langchain", "dualstore"];
+          const order = ((run + i) % 2 === 0 ? (["dualstore", "langchain"] as const) : (["langchain", "dualstore"] as const)).filter(
+            (library) => SCENARIO_LIBRARIES[scenario]?.includes(library) ?? true,
+          );
           const line: string[] = [];
           for (const library of order) {
             const before = machineTimes();
@@ -243,8 +246,8 @@ export async function compare({ servers, databaseUrl, corpus, runs, splitter, lo
             const busyPct = round((100 * (after.busy - before.busy)) / Math.max(1, after.total - before.total));
             const result = measurement(report, await servers.takeCounts(), scenario, { busyPct, load1: round(loadavg()[0]!, 2) });
             collected[scenario][library].push(result);
-            const cpu = scenario === "search" ? `${result.cpuMs.toFixed(2)} ms CPU/query` : `${(result.cpuMs / 1000).toFixed(2)} s CPU`;
-            const wall = scenario === "search" ? `${result.wallMs.toFixed(1)} ms wall` : `${(result.wallMs / 1000).toFixed(2)} s wall`;
+            const cpu = isSearch(scenario) ? `${result.cpuMs.toFixed(2)} ms CPU/query` : `${(result.cpuMs / 1000).toFixed(2)} s CPU`;
+            const wall = isSearch(scenario) ? `${result.wallMs.toFixed(1)} ms wall` : `${(result.wallMs / 1000).toFixed(2)} s wall`;
             line.push(`${library} ${cpu}, ${wall}`);
           }
           log(`  size ${size}, run ${run + 1}/${runs}, ${scenario}: ${line.join(", ")}`);
@@ -265,8 +268,10 @@ export async function compare({ servers, databaseUrl, corpus, runs, splitter, lo
   const scenarios = Object.fromEntries(
     SCENARIOS.map((scenario) => {
       const runsOf = collected[scenario];
-      const medians = { dualstore: summarize(runsOf.dualstore), langchain: summarize(runsOf.langchain) };
-      return [scenario, { runs: runsOf, median: medians, ratio: ratios(medians.dualstore, medians.langchain) }];
+      const medians: Partial<Record<Library, Summary>> = {};
+      for (const library of LIBRARIES) if (runsOf[library].length > 0) medians[library] = summarize(runsOf[library]);
+      const ratio = medians.dualstore && medians.langchain ? ratios(medians.dualstore, medians.langchain) : {};
+      return [scenario, { runs: runsOf, median: medians, ratio }];
     }),
   ) as Record<Scenario, ScenarioResult>;
   return {

@@ -8,6 +8,7 @@
  *   npm run bench -- --sizes 1000 --lc-chunk 2000/200   # LangChain's splitter size, characters
  *   npm run bench -- --sizes none --scale      # dualstore alone: 1k, 5k, 20k, 50k documents
  *   npm run bench -- --scale --scale-sizes 1000,5000
+ *   npm run bench -- --sizes none --scale --scale-sizes 50000 --scale-stores pgvector
  *
  * Prints a table per size and merges the results into bench/results/latest.json (entries for
  * other sizes or splitter settings are kept, each with its own date).
@@ -23,7 +24,7 @@ import { compare, type SizeResult } from "./compare.js";
 import { buildCorpus, collectCandidates, MAX_CHARS, MIN_CHARS, SEARCH_QUERIES } from "./corpus.js";
 import { DEFAULT_LANGCHAIN_SPLITTER, LANGCHAIN_INDEX_BATCH, SCENARIO_TITLES, SEARCH_TOP_K, type Splitter } from "./protocol.js";
 import { compareTable, scaleTable } from "./report.js";
-import { scale, type ScaleResult } from "./scale.js";
+import { scale, SCALE_STORES, type ScaleResult } from "./scale.js";
 import { EMBEDDING_DIMENSION, EMBEDDING_MODEL, startBenchServers } from "./servers.js";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     runs: { type: "string" },
     scale: { type: "boolean", default: false },
     "scale-sizes": { type: "string", default: "1000,5000,20000,50000" },
+    "scale-stores": { type: "string", default: SCALE_STORES.join(",") },
     "lc-chunk": { type: "string", default: `${DEFAULT_LANGCHAIN_SPLITTER.chunkSize}/${DEFAULT_LANGCHAIN_SPLITTER.chunkOverlap}` },
     out: { type: "string", default: join(BENCH, "results", "latest.json") },
   },
@@ -51,6 +53,8 @@ const numbers = (text: string) => (text === "none" ? [] : text.split(",").map((p
 const sizes = numbers(values.sizes);
 const scaleSizes = numbers(values["scale-sizes"]);
 for (const n of [...sizes, ...scaleSizes]) if (!Number.isInteger(n) || n < 10) throw new Error(`sizes: expected whole numbers of at least 10, got ${n}`);
+const scaleStores = values["scale-stores"].split(",");
+for (const store of scaleStores) if (!(SCALE_STORES as readonly string[]).includes(store)) throw new Error(`--scale-stores: expected some of ${SCALE_STORES.join(",")}, got ${store}`);
 const [chunkSize = Number.NaN, chunkOverlap = Number.NaN] = values["lc-chunk"].split("/").map(Number);
 if (!(chunkSize > 0 && chunkOverlap >= 0 && chunkOverlap < chunkSize)) throw new Error(`--lc-chunk: expected <size>/<overlap> in characters, got ${values["lc-chunk"]}`);
 const splitter: Splitter = { chunkSize, chunkOverlap };
@@ -145,8 +149,12 @@ async function main(): Promise<void> {
   if (values.scale) {
     if (sizes.length === 0) results.machine = await machine();
     log(`Scaling run (dualstore alone, PGlite on disk, LocalEmbedder): ${scaleSizes.join(", ")} documents`);
-    const points = await scale(scaleSizes, log);
-    results.scale = { date, points };
+    const points = await scale(scaleSizes, scaleStores, log);
+    // Points of other stores or sizes are kept, each with the date it was measured.
+    const earlier = (results.scale?.points ?? [])
+      .map((p) => ({ date: results.scale?.date, ...p }))
+      .filter((p) => !points.some((q) => q.store === p.store && q.documents === p.documents));
+    results.scale = { date, points: [...earlier, ...points.map((p) => ({ ...p, date }))] };
     console.log(`\n### Scaling (dualstore alone)\n\n${scaleTable(points)}\n`);
   }
   results.machine = { ...results.machine, date };

@@ -9,8 +9,18 @@ import { basename, join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import type { Corpus } from "./corpus.js";
 
-export const SCENARIOS = ["index", "reindex", "edit", "delete", "search"] as const;
+export const SCENARIOS = ["index", "reindex", "edit", "delete", "search", "hybrid"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+
+/**
+ * Scenarios only some libraries run. "search" is the like-for-like comparison (a vector query,
+ * hits hydrated from PostgreSQL, on both sides); "hybrid" is dualstore's default search, which
+ * adds a lexical ranking in PostgreSQL that LangChain's side has no counterpart for.
+ */
+export const SCENARIO_LIBRARIES: Partial<Record<Scenario, readonly ("dualstore" | "langchain")[]>> = { hybrid: ["dualstore"] };
+
+/** Scenarios measured per query. */
+export const isSearch = (scenario: Scenario): boolean => scenario === "search" || scenario === "hybrid";
 
 export const SCENARIO_TITLES: Record<Scenario, string> = {
   index: "first full index",
@@ -18,6 +28,7 @@ export const SCENARIO_TITLES: Record<Scenario, string> = {
   edit: "edit 10%, re-index",
   delete: "delete 10%, one by one",
   search: "search, topK 10 + hydration",
+  hybrid: "hybrid search, topK 10 + hydration",
 };
 
 /**

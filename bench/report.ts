@@ -1,6 +1,6 @@
 /** The tables the bench prints: one per corpus size, plus the scaling run. */
 import type { Library, SizeResult, Summary } from "./compare.js";
-import { SCENARIOS, SCENARIO_TITLES, type Scenario } from "./protocol.js";
+import { isSearch, SCENARIOS, SCENARIO_TITLES, type Scenario } from "./protocol.js";
 import type { ScaleResult } from "./scale.js";
 
 const LABEL: Record<Library, string> = { dualstore: "dualstore", langchain: "LangChain" };
@@ -12,7 +12,7 @@ function count(value: number): string {
 
 /** A duration: seconds for a scenario, milliseconds for one search query. */
 function duration(ms: number, scenario: Scenario): string {
-  if (scenario === "search") return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+  if (isSearch(scenario)) return `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
 }
 
@@ -40,9 +40,10 @@ export function compareTable(result: SizeResult): string {
   const rows: string[][] = [];
   for (const scenario of SCENARIOS) {
     const s = result.scenarios[scenario];
-    const title = SCENARIO_TITLES[scenario] + (scenario === "search" ? " (per query)" : "");
+    const title = SCENARIO_TITLES[scenario] + (isSearch(scenario) ? " (per query)" : "");
     for (const library of ["dualstore", "langchain"] as const) {
       const m = s.median[library];
+      if (!m) continue;
       rows.push([
         library === "dualstore" ? title : "",
         LABEL[library],
@@ -56,20 +57,26 @@ export function compareTable(result: SizeResult): string {
       ]);
     }
     const r = s.ratio;
-    rows.push(["", "ratio ds/LC", factor(r.cpuMs), factor(r.wallMs), factor(r.embedRequests), factor(r.textsEmbedded), factor(r.vectorRequests), factor(r.sql), factor(r.peakRssMb)]);
+    if (s.median.langchain) rows.push(["", "ratio ds/LC", factor(r.cpuMs), factor(r.wallMs), factor(r.embedRequests), factor(r.textsEmbedded), factor(r.vectorRequests), factor(r.sql), factor(r.peakRssMb)]);
   }
   const c = result.corpus;
-  const index = result.scenarios.index.median;
+  // Both libraries run these two scenarios.
+  const index = result.scenarios.index.median as Record<Library, Summary>;
   const detail = (library: Library) => result.scenarios.index.runs[library][0]?.detail ?? {};
-  const search = result.scenarios.search.median;
-  const busy = (library: Library) => SCENARIOS.map((scenario) => result.scenarios[scenario].median[library].machineBusyPct.toFixed(0)).join("/");
+  const search = result.scenarios.search.median as Record<Library, Summary>;
+  const hybrid = result.scenarios.hybrid.median.dualstore;
+  const busy = (library: Library) =>
+    SCENARIOS.flatMap((scenario) => {
+      const m = result.scenarios[scenario].median[library];
+      return m ? [m.machineBusyPct.toFixed(0)] : [];
+    }).join("/");
   const notes = [
     `${c.documents.toLocaleString("en-US")} documents, ${(c.characters / 1e6).toFixed(1)} M characters ` +
       `(${Object.entries(c.byClass).filter(([, n]) => n > 0).map(([kind, n]) => `${n} ${kind}`).join(", ")}); ` +
       `${result.runs} run${result.runs === 1 ? "" : "s"}, medians shown.`,
     `CPU: user + system time of the library's own process (search: mean per query). ` +
       `The machine is shared: 1-minute load average at the start of each run ${result.loadAverage.join(", ")}; ` +
-      `all cores busy during each scenario (index/reindex/edit/delete/search, every process on the machine) ${busy("dualstore")}% while dualstore ran, ${busy("langchain")}% while LangChain ran.`,
+      `all cores busy during each scenario (${SCENARIOS.join("/")}, every process on the machine) ${busy("dualstore")}% while dualstore ran, ${busy("langchain")}% while LangChain ran.`,
     `Chunks: dualstore ${count(detail("dualstore").chunks ?? Number.NaN)} (512 approx. tokens, 50 overlap), ` +
       `LangChain ${count(detail("langchain").chunks ?? Number.NaN)} (${count(result.splitter.chunkSize)} characters, ${count(result.splitter.chunkOverlap)} overlap). ` +
       `First index: ${count(index.dualstore.vectorsUpserted)} vs ${count(index.langchain.vectorsUpserted)} vectors upserted in ` +
@@ -78,7 +85,12 @@ export function compareTable(result: SizeResult): string {
     `Search (${count(result.scenarios.search.runs.dualstore[0]?.queries?.count ?? Number.NaN)} queries, topK 10, hits hydrated from PostgreSQL): ` +
       `CPU per query median ${search.dualstore.queries?.cpuMedianMs.toFixed(2)} vs ${search.langchain.queries?.cpuMedianMs.toFixed(2)} ms, ` +
       `p95 ${search.dualstore.queries?.cpuP95Ms.toFixed(2)} vs ${search.langchain.queries?.cpuP95Ms.toFixed(2)} ms; ` +
-      `wall p95 ${search.dualstore.queries?.wallP95Ms.toFixed(1)} vs ${search.langchain.queries?.wallP95Ms.toFixed(1)} ms.`,
+      `wall p95 ${search.dualstore.queries?.wallP95Ms.toFixed(1)} vs ${search.langchain.queries?.wallP95Ms.toFixed(1)} ms. ` +
+      `Both sides run a vector query (dualstore: mode "vector").` +
+      (hybrid
+        ? ` dualstore's default hybrid search (a lexical ranking in PostgreSQL fused with the vector one, no LangChain counterpart): ` +
+          `CPU per query mean ${hybrid.cpuMs.toFixed(2)} ms, median ${hybrid.queries?.cpuMedianMs.toFixed(2)} ms, wall median ${hybrid.wallMs.toFixed(1)} ms.`
+        : ""),
     `Peak RSS after setup alone: dualstore ${result.baselineRssMb.dualstore} MiB, LangChain ${result.baselineRssMb.langchain} MiB. ` +
       `V8 heap in use after a full GC, after the first index: dualstore ${index.dualstore.heapAfterGcMb} MiB, LangChain ${index.langchain.heapAfterGcMb} MiB.`,
     `Servers' CPU during the first index: ${(index.dualstore.serverCpuMs / 1000).toFixed(2)} s for dualstore's requests, ${(index.langchain.serverCpuMs / 1000).toFixed(2)} s for LangChain's.`,
@@ -88,7 +100,7 @@ export function compareTable(result: SizeResult): string {
 }
 
 export function scaleTable(results: ScaleResult[]): string {
-  const header = ["store", "documents", "chunks", "create rows", "index", "re-index (unchanged)", "search median", "peak RSS MiB", "RSS after MiB", "on disk MiB"];
+  const header = ["store", "documents", "chunks", "create rows", "index", "re-index (unchanged)", "search median (hybrid)", "vector search median", "peak RSS MiB", "RSS after MiB", "on disk MiB"];
   const rows = results.map((r) => [
     r.store,
     count(r.documents),
@@ -97,6 +109,7 @@ export function scaleTable(results: ScaleResult[]): string {
     `${(r.indexMs / 1000).toFixed(1)} s`,
     `${(r.reindexMs / 1000).toFixed(2)} s`,
     `${r.searchMedianMs.toFixed(1)} ms`,
+    r.vectorSearchMedianMs === undefined ? "—" : `${r.vectorSearchMedianMs.toFixed(1)} ms`,
     count(r.peakRssMb),
     count(r.rssAfterMb),
     count(r.diskMb),

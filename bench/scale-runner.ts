@@ -1,8 +1,9 @@
 /**
  * One point of the scaling run, in a process of its own: dualstore alone, PGlite on disk, the
  * offline LocalEmbedder, and the pgvector or in-memory vector store. Writes `size` synthetic
- * documents, indexes them, re-indexes them unchanged, runs 20 searches, and reports times and
- * memory. Arguments: <store> <size> <directory>.
+ * documents, indexes them, re-indexes them unchanged, runs 20 searches in the default (hybrid)
+ * mode and the same 20 in vector mode, and reports times and memory.
+ * Arguments: <store> <size> <directory>.
  */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -80,12 +81,17 @@ try {
   const again = await ds.indexDocuments(ids);
   const reindexMs = performance.now() - started;
   if (again.unchanged !== size) throw new Error(`re-index: ${again.unchanged} of ${size} unchanged`);
+  // The same queries in the default (hybrid) mode and in vector mode, whose latency is the vector index's.
+  const queries = Array.from({ length: 20 }, () => `${word()} ${word()} ${word()} ${word()}`);
   const latencies: number[] = [];
-  for (let q = 0; q < 20; q++) {
-    const query = `${word()} ${word()} ${word()} ${word()}`;
-    const t = performance.now();
+  const vectorLatencies: number[] = [];
+  for (const query of queries) {
+    let t = performance.now();
     await ds.search(query, { userId: null, topK: 10 });
     latencies.push(performance.now() - t);
+    t = performance.now();
+    await ds.search(query, { userId: null, topK: 10, mode: "vector" });
+    vectorLatencies.push(performance.now() - t);
   }
   const result: ScaleResult = {
     store,
@@ -95,6 +101,7 @@ try {
     indexMs: Math.round(indexMs),
     reindexMs: Math.round(reindexMs),
     searchMedianMs: Math.round(median(latencies) * 10) / 10,
+    vectorSearchMedianMs: Math.round(median(vectorLatencies) * 10) / 10,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
     rssAfterMb: Math.round(process.memoryUsage.rss() / 104_857.6) / 10,
     diskMb: Math.round(diskBytes(directory) / 104_857.6) / 10,

@@ -15,13 +15,18 @@ export interface ScaleResult {
   createMs: number;
   indexMs: number;
   reindexMs: number;
+  /** Default (hybrid) search. */
   searchMedianMs: number;
+  /** Vector-mode search (absent in points measured before it was). */
+  vectorSearchMedianMs?: number;
   peakRssMb: number;
   rssAfterMb: number;
   /** PGlite's data directory (with pgvector's table and HNSW index for the pgvector store). */
   diskMb: number;
   /** sha256 (first 12 hex digits) of the dist/index.js measured. */
   dualstoreBuild?: string;
+  /** When the point was measured (results keep points from earlier runs). */
+  date?: string;
 }
 
 const HOOKS = new URL("./hooks.ts", import.meta.url).href;
@@ -41,9 +46,11 @@ function point(store: string, size: number): Promise<ScaleResult> {
   });
 }
 
-export async function scale(sizes: readonly number[], log: (line: string) => void): Promise<ScaleResult[]> {
+export const SCALE_STORES = ["pgvector", "memory"] as const;
+
+export async function scale(sizes: readonly number[], stores: readonly string[], log: (line: string) => void): Promise<ScaleResult[]> {
   const results: ScaleResult[] = [];
-  for (const store of ["pgvector", "memory"]) {
+  for (const store of stores) {
     for (const size of sizes) {
       const started = performance.now();
       const build = await distReady();

@@ -215,6 +215,8 @@ const runner: Runner = {
         });
         return { detail: { queries: corpus.queries.length, hits }, queries: times };
       }
+      case "hybrid":
+        throw new Error("LangChain runner: hybrid search is a dualstore-only scenario");
     }
   },
 

@@ -1,6 +1,7 @@
 // PineconeVectorStore through the real @pinecone-database/pinecone SDK against the local
 // protocol server: index creation and checks, the shared retry policy on every kind of
 // failure, request limits, configuration errors, and that the API key never leaks.
+import { executionAsyncId } from "node:async_hooks";
 import { inspect } from "node:util";
 import { Pinecone } from "@pinecone-database/pinecone";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -248,6 +249,22 @@ describe("Pinecone queries", () => {
     const [match] = await store.query({ vector: vector(1), topK: 1, namespace: ns, includeMetadata: false });
     expect(match).toMatchObject({ id: "q#1", metadata: {} });
     expect((requestsTo("/query")[0]!.body as { includeMetadata?: boolean }).includeMetadata).toBe(false);
+  });
+
+  it("leave Node's promise hooks off once no SDK call is in flight, so the process's other awaits pay nothing for them", async () => {
+    const store = await openStore();
+    await store.ready();
+    const ns = freshNamespace();
+    await store.upsert([{ id: "h#1", values: vector(1), metadata: {} }], ns);
+    // list and describe go through the SDK (its fetch finds the call's record in an AsyncLocalStorage); query and upsert do not.
+    expect(await store.listIds("h#", ns, { limit: 10 })).toMatchObject({ ids: ["h#1"] });
+    await store.describe();
+    await store.query({ vector: vector(1), topK: 1, namespace: ns, includeMetadata: false });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // With promise hooks on, every promise gets an async id of its own, so an await changes executionAsyncId().
+    const outer = executionAsyncId();
+    await null;
+    expect(executionAsyncId()).toBe(outer);
   });
 });
 

@@ -2,6 +2,7 @@ import type { Logger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
 import { connectionTarget, toConnectionError } from "../connection-errors.js";
 import { searchPathOptions, type DriverConnection } from "../driver.js";
+import { watchAdapterHistory } from "../prisma-debug-history.js";
 
 /**
  * Per-connection settings of @neondatabase/serverless (its `neonConfig` fields), applied to
@@ -30,6 +31,7 @@ export async function openNeon(options: NeonDriverOptions): Promise<DriverConnec
   const [{ Client }, { PrismaNeon }] = await Promise.all([
     import("@neondatabase/serverless"),
     import("@prisma/adapter-neon"),
+    watchAdapterHistory("@prisma/adapter-neon"),
   ]);
   const { schema, logger } = options;
   const settings = Object.fromEntries(Object.entries(options.settings ?? {}).filter(([, v]) => v !== undefined));

@@ -2,6 +2,7 @@ import type { Logger } from "../../core/logger.js";
 import { redactUrl } from "../../core/redact.js";
 import { connectionTarget, toConnectionError } from "../connection-errors.js";
 import { searchPathOptions, type DriverConnection } from "../driver.js";
+import { watchAdapterHistory } from "../prisma-debug-history.js";
 
 export interface NodePostgresDriverOptions {
   /** postgres:// or postgresql:// URL, without dualstore's `schema` parameter. */
@@ -17,6 +18,7 @@ export async function openNodePostgres(options: NodePostgresDriverOptions): Prom
     import("pg"),
     import("@prisma/adapter-pg"),
     import("pg-connection-string"),
+    watchAdapterHistory("@prisma/adapter-pg"),
   ]);
   const { schema } = options;
   // The URL's parts, not the URL: a pool keeps its options, and a connection string would keep the

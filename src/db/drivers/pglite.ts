@@ -8,6 +8,7 @@ import type { SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { Logger } from "../../core/logger.js";
 import { ConnectionError, DatabaseLockedError } from "../../errors.js";
 import type { DriverConnection } from "../driver.js";
+import { watchAdapterHistory } from "../prisma-debug-history.js";
 import { DataDirLock, isAlive, type LockRecord } from "../pglite/data-dir-lock.js";
 import { servePglite, SOCKET_PORT, type PgliteServer } from "../pglite/pglite-server.js";
 
@@ -155,7 +156,7 @@ async function inProcess(
   schema: string | undefined,
   close: () => Promise<void>,
 ): Promise<DriverConnection & { readonly pglite: PGlite }> {
-  const { PrismaPGlite } = await import("pglite-prisma-adapter");
+  const [{ PrismaPGlite }] = await Promise.all([import("pglite-prisma-adapter"), watchAdapterHistory("pglite-prisma-adapter")]);
   const adapter = forDualstore(new PrismaPGlite(pglite), schema);
   return { driver: "pglite", adapter, schema, location: location + (schema ? ` (schema ${schema})` : ""), pglite, verify: async () => {}, close };
 }

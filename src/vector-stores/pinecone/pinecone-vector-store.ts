@@ -8,7 +8,7 @@ import { sleep } from "../../core/retry.js";
 import { AbortedError, ConfigurationError, DimensionMismatchError, DualstoreError, ProviderError } from "../../errors.js";
 import { importOptional } from "../../internal/optional-import.js";
 import type { VectorFilter } from "../filter.js";
-import type { QueryRequest, VectorMatch, VectorRecord, VectorStore, VectorStoreCallOptions, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
+import type { QueryRequest, VectorMatch, VectorMetadata, VectorRecord, VectorStore, VectorStoreCallOptions, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
 import { parsePineconeConfig, type PineconeSettings, type PineconeVectorStoreConfig } from "./pinecone-config.js";
 import { pineconeHttp, type PineconeHttp } from "./pinecone-http.js";
 import { upsertBody, upsertRecordBytes } from "./upsert-body.js";
@@ -60,7 +60,7 @@ export class PineconeVectorStore implements VectorStore {
     private readonly logger: Logger,
     private readonly http: PineconeHttp,
     /** The fetch the SDK uses too (timeouts, abort, recording each exchange for errors). */
-    private readonly httpFetch: typeof fetch,
+    private readonly httpFetch: RecordingFetch,
   ) {
     // Its client and settings hold the API key: inspect shows what it is, not how it connects.
     showAs(this, "PineconeVectorStore", () => ({ index: this.settings.index, host: this.settings.host, namespacePrefix: this.settings.namespacePrefix }));
@@ -98,7 +98,7 @@ export class PineconeVectorStore implements VectorStore {
     for (const record of records) this.checkDimension(`vector ${record.id}`, record.values);
     this.data();
     const body = upsertBody(records, this.pineconeNamespace(namespace));
-    await this.send("upsert", () => this.post("/vectors/upsert", body), options);
+    await this.sendDirect("upsert", (exchange) => this.post("/vectors/upsert", body, exchange), options);
   }
 
   /** Upserts are written by upsertBody: values as float32, so a record takes about two thirds of its JSON size. */
@@ -111,7 +111,7 @@ export class PineconeVectorStore implements VectorStore {
     this.data();
     const body = JSON.stringify({ ids, namespace: this.pineconeNamespace(namespace) });
     try {
-      await this.send("delete", () => this.post("/vectors/delete", body), options);
+      await this.sendDirect("delete", (exchange) => this.post("/vectors/delete", body, exchange), options);
     } catch (error) {
       // Serverless Pinecone answers 404 for a namespace that does not exist: nothing to delete.
       if (error instanceof ProviderError && error.status === 404) return;
@@ -121,20 +121,18 @@ export class PineconeVectorStore implements VectorStore {
 
   async query({ vector, topK, filter, namespace, includeMetadata = true }: QueryRequest, options?: VectorStoreCallOptions): Promise<VectorMatch[]> {
     this.checkDimension("query vector", vector);
-    const response = await this.send(
-      "query",
-      () =>
-        this.data().query({
-          vector,
-          topK,
-          namespace: this.pineconeNamespace(namespace),
-          includeMetadata,
-          includeValues: false,
-          ...(filter ? { filter: toPineconeFilter(filter) } : {}),
-        }),
-      options,
-    );
-    return response.matches.map((match) => ({ id: match.id, score: match.score ?? 0, metadata: match.metadata ?? {} }));
+    this.data();
+    // Sent without the SDK, as upserts are: a query is search's hot path, where the SDK's request pipeline cost more than the request.
+    const body = JSON.stringify({
+      vector,
+      topK,
+      namespace: this.pineconeNamespace(namespace),
+      includeMetadata,
+      includeValues: false,
+      ...(filter ? { filter: toPineconeFilter(filter) } : {}),
+    });
+    const response = await this.sendDirect("query", async (exchange) => (await this.post("/query", body, exchange)).json() as Promise<QueryResponse>, options);
+    return (response.matches ?? []).map((match) => ({ id: match.id, score: match.score ?? 0, metadata: match.metadata ?? {} }));
   }
 
   async fetch(ids: readonly string[], namespace: string, options?: VectorStoreCallOptions): Promise<VectorRecord[]> {
@@ -230,18 +228,23 @@ export class PineconeVectorStore implements VectorStore {
   }
 
   /**
-   * A data-plane POST without the SDK, as it would send it (upserts, deletes: a document's
-   * delete is one such request, and the SDK's request pipeline cost more than the rest of it).
-   * A failure throws; the exchange recorded the status and the server's message, from which
-   * send() builds the ProviderError, as for the SDK's own requests.
+   * A data-plane POST without the SDK, as it would send it (upserts, deletes, queries: a
+   * document's delete is one such request, and the SDK's request pipeline cost more than the
+   * rest of it). A failure throws; the exchange recorded the status and the server's message,
+   * from which sendDirect() builds the ProviderError, as for the SDK's own requests.
    */
-  private async post(path: string, body: string | Uint8Array): Promise<void> {
-    const response = await this.httpFetch(`${this.dataPlaneUrl}${path}`, {
-      method: "POST",
-      headers: { "Api-Key": this.settings.apiKey, "Content-Type": "application/json", "X-Pinecone-Api-Version": DATA_PLANE_API_VERSION },
-      body,
-    });
+  private async post(path: string, body: string | Uint8Array, exchange: Exchange): Promise<Response> {
+    const response = await this.httpFetch(
+      `${this.dataPlaneUrl}${path}`,
+      {
+        method: "POST",
+        headers: { "Api-Key": this.settings.apiKey, "Content-Type": "application/json", "X-Pinecone-Api-Version": DATA_PLANE_API_VERSION },
+        body,
+      },
+      exchange,
+    );
     if (!response.ok) throw new Error(`${path} answered HTTP ${response.status}`);
+    return response;
   }
 
   private data(): Index {
@@ -249,13 +252,34 @@ export class PineconeVectorStore implements VectorStore {
     return this.dataPlane;
   }
 
-  /** Runs one SDK call, recording its HTTP exchange so a failure maps to a ProviderError; `signal` aborts its requests. */
+  /**
+   * Runs one SDK call, recording its HTTP exchange so a failure maps to a ProviderError; `signal`
+   * aborts its requests. The SDK's fetch learns which call it serves from an AsyncLocalStorage,
+   * which is switched off whenever no SDK call is in flight: while on, Node runs a hook for
+   * every promise the process makes, the hot paths' included.
+   */
   private async send<T>(operation: string, call: () => Promise<T>, options?: VectorStoreCallOptions): Promise<T> {
+    return this.sendDirect(
+      operation,
+      async (exchange) => {
+        sdkCalls++;
+        try {
+          return await exchanges.run(exchange, call);
+        } finally {
+          if (--sdkCalls === 0) exchanges.disable();
+        }
+      },
+      options,
+    );
+  }
+
+  /** Runs one call that hands `exchange` to the fetch itself (post()), mapping a failure to a ProviderError. */
+  private async sendDirect<T>(operation: string, call: (exchange: Exchange) => Promise<T>, options?: VectorStoreCallOptions): Promise<T> {
     const signal = options?.signal;
     if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
     const exchange: Exchange = { signal };
     try {
-      return await exchanges.run(exchange, call);
+      return await call(exchange);
     } catch (error) {
       if (error instanceof DualstoreError) throw error;
       if (signal?.aborted) throw new AbortedError({ cause: signal.reason });
@@ -326,10 +350,15 @@ function missingIndex(indexName: string, dimension: number): never {
   );
 }
 
+/** What a query answers (the fields dualstore reads). */
+interface QueryResponse {
+  matches?: Array<{ id: string; score?: number; metadata?: VectorMetadata }>;
+}
+
 /** What one HTTP exchange showed: the SDK's errors drop the status of a 5xx and every header. */
 interface HttpOutcome {
-  /** Aborts the request (reading its body included) when it runs out of time. */
-  deadline: AbortSignal;
+  /** Set when the request ran out of time. */
+  timedOut: boolean;
   /** Set when fetch failed without a response. */
   unanswered?: boolean;
   status?: number;
@@ -348,24 +377,43 @@ interface Exchange {
 
 /** Carries each SDK call's Exchange to the fetch the SDK makes, concurrent calls apart. */
 const exchanges = new AsyncLocalStorage<Exchange>();
+/** SDK calls in flight, in every store of the process (exchanges is off when there are none). */
+let sdkCalls = 0;
+
+/** A fetch that records its exchange: the SDK's calls find theirs in `exchanges`, dualstore's own requests pass it. */
+type RecordingFetch = (input: string | URL | Request, init?: RequestInit, exchange?: Exchange) => Promise<Response>;
 
 /**
  * The fetch the SDK uses: `send` bounded by `timeoutMs` (the SDK has no timeout of its own),
  * recording status, request id, Retry-After and the error message of the current call.
+ * `send` reads the whole response before it resolves, so the deadline covers the body too.
  */
-function recordingFetch(timeoutMs: number, send: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const outcome: HttpOutcome = { deadline };
-    const exchange = exchanges.getStore();
+function recordingFetch(timeoutMs: number, send: typeof fetch): RecordingFetch {
+  return async (input, init, exchange = exchanges.getStore()) => {
+    const outcome: HttpOutcome = { timedOut: false };
     if (exchange) exchange.last = outcome;
+    // One controller for the deadline and the callers' signals: AbortSignal.timeout and
+    // AbortSignal.any for every request cost more than the small requests themselves.
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      outcome.timedOut = true;
+      controller.abort(new DOMException("The operation timed out.", "TimeoutError"));
+    }, timeoutMs);
+    const callers = [init?.signal, exchange?.signal].filter((signal): signal is AbortSignal => signal !== undefined && signal !== null);
+    const forward = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+    for (const signal of callers) {
+      if (signal.aborted) controller.abort(signal.reason);
+      else signal.addEventListener("abort", forward, { once: true });
+    }
     let response: Response;
     try {
-      const signals = [deadline, init?.signal, exchange?.signal].filter((signal): signal is AbortSignal => signal !== undefined && signal !== null);
-      response = await send(input, { ...init, signal: AbortSignal.any(signals) });
+      response = await send(input, { ...init, signal: controller.signal });
     } catch (error) {
       outcome.unanswered = true;
       throw error;
+    } finally {
+      clearTimeout(timer);
+      for (const signal of callers) signal.removeEventListener("abort", forward);
     }
     outcome.status = response.status;
     outcome.requestId = response.headers.get("x-pinecone-request-id") ?? undefined;
@@ -381,7 +429,7 @@ function recordingFetch(timeoutMs: number, send: typeof fetch): typeof fetch {
 function toProviderError(operation: string, error: unknown, outcome: HttpOutcome | undefined, timeoutMs: number): ProviderError {
   const cause = sanitizedError(error);
   const requestId = outcome?.requestId;
-  if (outcome?.deadline.aborted) {
+  if (outcome?.timedOut) {
     return new ProviderError("pinecone", `${operation}: timed out after ${timeoutMs} ms`, { retryable: true, cause });
   }
   if (outcome?.unanswered) {
