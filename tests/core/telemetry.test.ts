@@ -1,27 +1,12 @@
 // OpenTelemetry through @opentelemetry/api: spans and metrics of worker batches, index runs,
 // embedder and vector-store requests and search, read back from in-memory exporters; they carry
 // ids and counts, never a text, a query or a key.
-import { metrics, trace } from "@opentelemetry/api";
-import { MeterProvider, MetricReader, type MetricData } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import type { MetricData } from "@opentelemetry/sdk-metrics";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { describeEachDatabase } from "../helpers/db.js";
+import { reader, spans } from "../helpers/telemetry.js";
 import { startOpenAIServer, type OpenAIServer } from "../servers/openai-server.js";
-
-/** A reader the test collects from when it wants (no timer). */
-class CollectingReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-const spans = new InMemorySpanExporter();
-const reader = new CollectingReader();
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
-metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
 
 let openai: OpenAIServer;
 beforeAll(async () => {

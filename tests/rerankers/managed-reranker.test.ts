@@ -1,27 +1,13 @@
 // What every reranker gets from dualstore: answers checked, retries by the one policy, and a
 // span and metrics that carry ids and counts, never the query or the texts.
-import { metrics, trace } from "@opentelemetry/api";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/core/logger.js";
 import { loadTelemetry } from "../../src/core/telemetry.js";
 import { ManagedReranker } from "../../src/rerankers/managed-reranker.js";
 import { FunctionReranker, ProviderError, type Reranker, type RerankResult } from "../../src/index.js";
 import { rejectsWith } from "../helpers/errors.js";
+import { reader, spans } from "../helpers/telemetry.js";
 
-class CollectingReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-const spans = new InMemorySpanExporter();
-const reader = new CollectingReader();
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
-metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
 beforeAll(() => loadTelemetry());
 
 const texts = ["alpha", "beta", "gamma"];
