@@ -11,5 +11,6 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],
+    setupFiles: ["tests/setup/pglite-initdb-snapshot.ts"],
   },
 });
