@@ -16,9 +16,6 @@ export interface ManagedRerankerOptions {
  * or a non-finite score would put the wrong chunk in front of the user).
  */
 export class ManagedReranker {
-  /** Rerank requests sent (retries included) and texts reranked, for cost reporting. */
-  readonly stats = { requests: 0, texts: 0 };
-
   constructor(
     readonly inner: Reranker,
     private readonly options: ManagedRerankerOptions,
@@ -45,7 +42,6 @@ export class ManagedReranker {
         const results = await withRetry(
           async () => {
             attempts++;
-            this.stats.requests++;
             metric.rerankRequests(1, { reranker: this.id });
             return this.check(await abortable(this.inner.rerank(query, sent, { topN, signal: call.signal }), call.signal), sent.length, topN);
           },
@@ -55,7 +51,6 @@ export class ManagedReranker {
             onRetry: ({ error, attempt, delayMs }) => this.options.logger.warn("rerank request failed; retrying", { reranker: this.id, attempt, delayMs, error }),
           },
         );
-        this.stats.texts += sent.length;
         outcome = "ok";
         return results;
       } finally {

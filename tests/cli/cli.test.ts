@@ -1,7 +1,7 @@
 // The dualstore CLI as a user runs it: the `dualstore` bin (bin/dualstore.mjs, which loads
 // dist/cli.js) in a child process, each test on its own PGlite directory, with the offline
 // LocalEmbedder and pgvector (PGlite ships it).
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -12,49 +12,18 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import packageJson from "../../package.json" with { type: "json" };
 import { ensureBuilt } from "../helpers/build.js";
+import { cleanEnv, runCli, type ChildOptions, type ChildRun } from "../helpers/child-process.js";
 import { repoRoot } from "../helpers/paths.js";
 
-const CLI = join(repoRoot, "bin", "dualstore.mjs");
 const DATA = join(repoRoot, "examples", "data");
 const OFFLINE = ["--embedder", "local", "--vector-store", "pgvector"];
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+/** `runCli()` against the PGlite directory `db`, offline. */
+function cliOn(db: string, args: readonly string[], options: ChildOptions = {}): Promise<ChildRun> {
+  return runCli(["--database-url", db, ...OFFLINE, ...args], options);
 }
 
-/** The environment without anything that would point the CLI at a real service. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  for (const name of ["DATABASE_URL", "OPENAI_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "PINECONE_INDEX", "PINECONE_HOST", "DUALSTORE_EMBEDDER", "DUALSTORE_VECTOR_STORE", "DUALSTORE_SCHEMA"]) {
-    if (!(name in extra)) delete env[name];
-  }
-  return env;
-}
-
-/** Runs the CLI; `watch` sees stderr as it arrives (to send a signal at the right moment). */
-function cli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; watch?: (stderr: string, child: ChildProcess) => void } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot, env: options.env ?? cleanEnv() });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      options.watch?.(stderr, child);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** `cli()` against the PGlite directory `db`, offline. */
-function cliOn(db: string, args: readonly string[], options: Parameters<typeof cli>[1] = {}): Promise<Run> {
-  return cli(["--database-url", db, ...OFFLINE, ...args], options);
-}
-
-function json<T>(run: Run): T {
+function json<T>(run: ChildRun): T {
   try {
     return JSON.parse(run.stdout) as T;
   } catch {
@@ -109,32 +78,32 @@ async function copyOfIngested(): Promise<string> {
 
 describe("dualstore CLI", () => {
   it("prints help and its version, exiting 0", async () => {
-    const help = await cli(["--help"]);
+    const help = await runCli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: dualstore <command>");
     expect(help.stdout).toMatch(/Exit codes:[\s\S]*130/);
     for (const command of ["migrate", "ingest", "search", "reconcile", "status", "worker"]) {
-      const commandHelp = await cli([command, "--help"]);
+      const commandHelp = await runCli([command, "--help"]);
       expect(commandHelp.code, command).toBe(0);
       expect(commandHelp.stdout).toContain(`Usage: dualstore ${command}`);
     }
-    const version = await cli(["--version"]);
+    const version = await runCli(["--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toBe(packageJson.version);
   });
 
   it("exits 2 with a message on stderr for an unknown command", async () => {
-    const run = await cli(["frobnicate"]);
+    const run = await runCli(["frobnicate"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown command "frobnicate"');
     expect(run.stdout).toBe("");
   });
 
   it("exits 2 with a message naming the flag for a bad flag or value", async () => {
-    const unknown = await cli(["search", "--bogus", "query"]);
+    const unknown = await runCli(["search", "--bogus", "query"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--bogus");
-    const badValue = await cli(["search", "query", "--top-k", "many"]);
+    const badValue = await runCli(["search", "query", "--top-k", "many"]);
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toContain("--top-k: expected an integer");
   });
@@ -252,7 +221,7 @@ describe("dualstore CLI", () => {
   });
 
   it("a mysql:// database URL is a configuration error: exit 3", async () => {
-    const run = await cli(["status", "--database-url", "mysql://x"]);
+    const run = await runCli(["status", "--database-url", "mysql://x"]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/^CONFIGURATION: database\.url/m);
   });
@@ -292,7 +261,7 @@ describe("dualstore CLI", () => {
     const db = join(await tempDir(), "db");
     expect((await cliOn(db, ["migrate"])).code).toBe(0);
 
-    let ingest: Promise<Run> | undefined;
+    let ingest: Promise<ChildRun> | undefined;
     let stopped = false;
     const worker = cliOn(db, ["worker", "--poll-ms", "100", "--json"], {
       watch: (stderr, child) => {
@@ -333,7 +302,7 @@ describe("dualstore CLI", () => {
     const holder = spawn(process.execPath, ["--import", "./bench/hooks.ts", "tests/fixtures/pglite-process.ts", db], { cwd: repoRoot });
     await new Promise<void>((resolve) => holder.stdout.on("data", (chunk: Buffer) => chunk.toString().includes('"open"') && resolve()));
 
-    let ingest: Promise<Run> | undefined;
+    let ingest: Promise<ChildRun> | undefined;
     let stopped = false;
     const worker = await cliOn(db, ["worker", "--poll-ms", "100", "--json"], {
       watch: (stderr, child) => {
@@ -372,14 +341,14 @@ describe("dualstore CLI", () => {
 
     // --verbose logs every retry with its error, which is one more place a key could leak.
     const offlineOpenAI = ["--database-url", "memory://", "--vector-store", "memory", "--embedder", "openai", "--verbose"];
-    const expectNoSecret = (run: Run) => {
+    const expectNoSecret = (run: ChildRun) => {
       expect(run.stdout + run.stderr).not.toContain(key);
       expect(run.stdout + run.stderr).not.toContain(key.slice("sk-test-".length));
     };
 
     it("never appear in stdout or stderr when the provider is unreachable", async () => {
       const env = cleanEnv({ OPENAI_API_KEY: key, OPENAI_BASE_URL: "http://127.0.0.1:9/v1" });
-      const search = await cli([...offlineOpenAI, "search", "anything"], { env });
+      const search = await runCli([...offlineOpenAI, "search", "anything"], { env });
       // Hybrid search answers from its keywords when the embedder is down, and says why.
       expect(search.code).toBe(0);
       expect(search.stdout).toMatch(/^Keyword results only: the embedder failed \(PROVIDER: /m);
@@ -391,11 +360,11 @@ describe("dualstore CLI", () => {
       const env = cleanEnv({ OPENAI_API_KEY: key, OPENAI_BASE_URL: echoingUrl });
       // status applies no migration: give it a migrated database of its own.
       const migrated = ["--database-url", join(await mkdtemp(join(tmpdir(), "dualstore-cli-secrets-")), "db"), ...offlineOpenAI.slice(2)];
-      expect((await cli([...migrated, "migrate"], { env })).code).toBe(0);
-      const status = await cli([...migrated, "status", "--json"], { env });
+      expect((await runCli([...migrated, "migrate"], { env })).code).toBe(0);
+      const status = await runCli([...migrated, "status", "--json"], { env });
       expect(status.code).toBe(1);
       expect(json<{ embedder: { status: string; error: string } }>(status).embedder).toMatchObject({ status: "down", error: expect.stringContaining("401") });
-      const search = await cli([...migrated, "search", "anything", "--json"], { env });
+      const search = await runCli([...migrated, "search", "anything", "--json"], { env });
       expect(search.code).toBe(0);
       expect(json<{ degraded: { component: string; code: string } }>(search).degraded).toMatchObject({ component: "embedder", code: "PROVIDER" });
       for (const run of [status, search]) expectNoSecret(run);

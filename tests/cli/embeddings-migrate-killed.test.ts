@@ -1,7 +1,6 @@
 // `dualstore embeddings migrate` killed mid-build (SIGKILL, while the embedding provider holds its
 // fourth request) and run again: the second process finishes the model change without sending
 // again what the first one built, and the end state is the same as an uninterrupted run's.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,10 +11,9 @@ import { ensureBuilt } from "../helpers/build.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { eventually } from "../helpers/eventually.js";
 import { modelOf, topic } from "../helpers/model-change.js";
-import { repoRoot } from "../helpers/paths.js";
+import { cleanEnv, startCli } from "../helpers/child-process.js";
 import { startOpenAIServer, type OpenAIServer } from "../servers/openai-server.js";
 
-const CLI = join(repoRoot, "bin", "dualstore.mjs");
 const OLD = "local:hashing-v1:64";
 const NEW = "openai:text-embedding-3-small:128";
 const DOCUMENTS = 12;
@@ -46,20 +44,11 @@ function embeddingRequests(server: OpenAIServer): string[][] {
     await rm(lancedb, { recursive: true, force: true });
   });
 
-  function migrate(): { child: ChildProcess; exited: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-    const env: NodeJS.ProcessEnv = { ...process.env, OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: `${openai.url}/v1` };
-    for (const name of ["DATABASE_URL", "COHERE_API_KEY", "PINECONE_API_KEY", "DUALSTORE_EMBEDDER", "DUALSTORE_VECTOR_STORE", "LANCEDB_URI"]) delete env[name];
-    const child = spawn(process.execPath, [CLI, "embeddings", "migrate", "--database-url", url, "--to", "openai:text-embedding-3-small:128", "--batch-size", "2", "--yes", "--json"], {
-      cwd: repoRoot,
-      env,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
-    return { child, exited };
+  function migrate(): ReturnType<typeof startCli> {
+    const env = cleanEnv({ OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: `${openai.url}/v1` });
+    return startCli(["embeddings", "migrate", "--database-url", url, "--to", "openai:text-embedding-3-small:128", "--batch-size", "2", "--yes", "--json"], { env });
   }
+
 
   it("a second run finishes the change, sending only the texts the killed run had not built; the old vectors are gone and reconcile is clean", async () => {
     const app = (await createDualstore({

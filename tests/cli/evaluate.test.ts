@@ -1,6 +1,5 @@
 // `dualstore evaluate --file queries.jsonl` as a user runs it: the bin in a child process, on a
 // PGlite directory with three of examples/data's documents ingested, offline (LocalEmbedder, pgvector).
-import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,23 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseQueries } from "../../src/cli/commands/evaluate.js";
 import { createDualstore, ValidationError } from "../../src/index.js";
 import { ensureBuilt } from "../helpers/build.js";
+import { runCli, type ChildRun } from "../helpers/child-process.js";
 import { repoRoot } from "../helpers/paths.js";
 
-const CLI = join(repoRoot, "bin", "dualstore.mjs");
 const OFFLINE = ["--embedder", "local", "--vector-store", "pgvector"];
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  for (const name of ["DATABASE_URL", "OPENAI_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "DUALSTORE_EMBEDDER", "DUALSTORE_VECTOR_STORE", "DUALSTORE_SCHEMA"]) delete env[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, "--database-url", db, ...OFFLINE, ...args], { cwd: repoRoot, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+/** `dualstore ...args` against this file's PGlite directory, offline. */
+function cli(args: readonly string[]): Promise<ChildRun> {
+  return runCli(["--database-url", db, ...OFFLINE, ...args]);
 }
 
 let dir: string;

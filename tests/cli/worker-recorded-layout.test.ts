@@ -2,7 +2,6 @@
 // nothing but the database URL, must index the app's documents the way the app recorded its
 // index (here per-user namespaces, a 64-dimension local embedder and a LanceDB directory), not
 // with the CLI's defaults.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,11 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PrismaClient } from "../../src/db/prisma.js";
 import { createDualstore, type Dualstore } from "../../src/index.js";
 import { ensureBuilt } from "../helpers/build.js";
+import { startCli } from "../helpers/child-process.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { eventually } from "../helpers/eventually.js";
-import { repoRoot } from "../helpers/paths.js";
-
-const CLI = join(repoRoot, "bin", "dualstore.mjs");
 
 (postgresAvailable ? describe : describe.skip)("dualstore worker follows the recorded index configuration [postgres]", () => {
   const schema = uniqueSchema("cliw");
@@ -46,18 +43,14 @@ const CLI = join(repoRoot, "bin", "dualstore.mjs");
     const doc = await app.documents.create({ userId: user.id, title: "Checkpoints", source: "api", content: "A checkpoint flushes dirty pages so recovery replays less WAL." });
     expect((await app.sync.stats()).pending).toBe(1);
 
-    const env = { ...process.env };
-    for (const name of ["DATABASE_URL", "OPENAI_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "DUALSTORE_EMBEDDER", "DUALSTORE_VECTOR_STORE", "LANCEDB_URI"]) delete env[name];
-    const worker = spawn(process.execPath, [CLI, "worker", "--database-url", url, "--poll-ms", "50", "--json"], { cwd: repoRoot, env });
-    let stderr = "";
-    worker.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => worker.on("close", resolve));
+    const worker = startCli(["worker", "--database-url", url, "--poll-ms", "50", "--json"]);
     try {
-      await eventually(async () => expect((await app.documents.get(doc.id)).indexStatus, stderr).toBe("INDEXED"), 60_000, 100);
+      await eventually(async () => expect((await app.documents.get(doc.id)).indexStatus).toBe("INDEXED"), 60_000, 100);
     } finally {
-      worker.kill("SIGTERM");
+      worker.child.kill("SIGTERM");
     }
-    expect(await exited, stderr).toBe(0);
+    const run = await worker.exited;
+    expect(run.code, run.stderr).toBe(0);
     expect(await app.documents.get(doc.id)).toMatchObject({ vectorNamespace: user.id, embedder: "local:hashing-v1:64" });
     const hits = await app.as(user.id).search("checkpoint recovery WAL", {});
     expect(hits.map((hit) => hit.document.id)).toEqual([doc.id]);

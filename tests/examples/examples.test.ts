@@ -1,45 +1,26 @@
 // The examples as a user runs them: `npm run quickstart`, `npm run example:*` (Node 22 runs
 // TypeScript directly), importing "dualstore" from dist/. Each must exit 0, print what it
 // promises, and leave an up-to-date dist/ alone: only changed sources are worth a 20 s build.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readdir, rm, stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import { join } from "node:path";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "../helpers/build.js";
+import { cleanEnv, startChild, type ChildRun } from "../helpers/child-process.js";
 import { freshServerDatabase } from "../helpers/app-database.js";
 import { adminQuery, postgresAvailable, TEST_DATABASE_URL, uniqueSchema } from "../helpers/db.js";
 import { repoRoot } from "../helpers/paths.js";
 import { startOpenAIServer } from "../servers/openai-server.js";
 import { startPineconeServer } from "../servers/pinecone-server.js";
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Variables that would send an example to a real service (or a developer's own database). */
-const SERVICE_VARIABLES = ["DATABASE_URL", "NEON_DATABASE_URL", "OPENAI_API_KEY", "COHERE_API_KEY", "PINECONE_API_KEY", "PINECONE_INDEX", "PINECONE_HOST"];
-
 const builtAt = () => stat(join(repoRoot, "dist", "index.js")).then((info) => info.mtimeMs);
 
 /** `npm run <script>`; fails the test if it rebuilt dist/, which is current (beforeAll built it). */
-async function runExample(script: string, services: Record<string, string> = {}): Promise<Run> {
-  const env = { ...process.env };
-  for (const variable of SERVICE_VARIABLES) delete env[variable];
-  Object.assign(env, services);
+async function runExample(script: string, services: Record<string, string> = {}): Promise<ChildRun> {
   const before = await builtAt();
-  const run = await new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", script], { cwd: repoRoot, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const run = await startChild(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", script], { env: cleanEnv(services) }).exited;
   expect(await builtAt(), `npm run ${script} rebuilt an up-to-date dist/`).toBe(before);
   return run;
 }
