@@ -38,9 +38,9 @@ export interface IndexOutcome {
    * indexed: vectors and row now match the document. unchanged: they already did, nothing was
    * done. pending: vectors were written but the document changed meanwhile (another run will
    * follow). busy: another run holds the document, or a model change's cut-over replaced the
-   * generation this run was for (it claimed nothing: run it again). deleting: it is being deleted. missing: no
-   * such document. failed: see `error`; the row records it and still lists exactly the vectors
-   * the store holds for it.
+   * generation this run was for (it claimed nothing: run it again). deleting: it is being
+   * deleted. missing: no such document. failed: see `error`; the row records it and still lists
+   * exactly the vectors the store holds for it.
    */
   readonly status: "indexed" | "unchanged" | "pending" | "busy" | "deleting" | "missing" | "failed";
   readonly chunks: number;

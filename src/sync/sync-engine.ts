@@ -124,7 +124,7 @@ export class SyncEngine {
     return outcomes.map((outcome) => again.get(outcome.documentId) ?? outcome);
   }
 
-    deleteDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  deleteDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const key = parseInput(id, documentId, "document id");
     return this.deps.deleter.delete(key, parseInput(deleteOptions, options, "deleteDocument options") ?? {});
   }
