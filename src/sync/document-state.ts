@@ -133,16 +133,20 @@ export class DocumentStateTable {
   }
 
   /**
-   * Claims the documents whose lease is free (and that are not being deleted): writes `token`
-   * with an expiry, starts a new epoch, marks them INDEXING, and returns them with their content
-   * and stored chunks.
+   * Claims the documents whose lease is free (and that are not being deleted) for a run of the
+   * generation `embedder` built, while it is live: writes `token` with an expiry, starts a new
+   * epoch, marks them INDEXING, and returns them with their content and stored chunks.
+   *
+   * A model change's cut-over waits for every lease to end, and a claim waits for the cut-over
+   * (its table lock): so no run of a replaced generation claims, writes or holds anything after it.
    */
-  async claim(ids: readonly string[], token: string, leaseMs: number): Promise<ClaimedRow[]> {
+  async claim(ids: readonly string[], token: string, leaseMs: number, embedder: string): Promise<ClaimedRow[]> {
     const rows = await this.prisma.$queryRawUnsafe<ClaimedRow[]>(
       `WITH free AS (
          SELECT id, "indexStatus"::text AS "previousStatus", "syncLeaseUntil" IS NOT NULL AS interrupted,
                 (${lateWritesWindow(`"syncLeaseUntil"`)})::float8 AS "lateWritesMs" FROM ${this.document}
           WHERE id = ANY($1::text[]) AND "indexStatus" <> 'DELETING' AND ("syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now())
+            AND EXISTS (SELECT 1 FROM ${this.generation} g WHERE g.state = 'LIVE' AND g.embedder = $4)
           FOR UPDATE SKIP LOCKED
        ), claimed AS (
          UPDATE ${this.document} d SET "syncToken" = $2, "syncLeaseUntil" = now() + make_interval(secs => $3::float8 / 1000),
@@ -159,6 +163,7 @@ export class DocumentStateTable {
       [...ids],
       token,
       leaseMs,
+      embedder,
     );
     return rows.map((row) => ({ ...row, tags: row.tags ?? [], vectorIds: row.vectorIds ?? [] }));
   }

@@ -37,9 +37,10 @@ export interface IndexOutcome {
   /**
    * indexed: vectors and row now match the document. unchanged: they already did, nothing was
    * done. pending: vectors were written but the document changed meanwhile (another run will
-   * follow). busy: another run holds the document. deleting: it is being deleted. missing: no
-   * such document. failed: see `error`; the row records it and still lists exactly the vectors
-   * the store holds for it.
+   * follow). busy: another run holds the document, or a model change's cut-over replaced the
+   * generation this run was for (it claimed nothing: run it again). deleting: it is being
+   * deleted. missing: no such document. failed: see `error`; the row records it and still lists
+   * exactly the vectors the store holds for it.
    */
   readonly status: "indexed" | "unchanged" | "pending" | "busy" | "deleting" | "missing" | "failed";
   readonly chunks: number;
@@ -150,7 +151,7 @@ export class Indexer {
     if (toClaim.length > 0) {
       const token = randomUUID();
       const claimedAt = performance.now();
-      const claimed = await this.deps.table.claim(toClaim, token, this.deps.leaseMs);
+      const claimed = await this.deps.table.claim(toClaim, token, this.deps.leaseMs, this.deps.embedder.id);
       const claimedIds = new Set(claimed.map((row) => row.id));
       for (const id of toClaim) if (!claimedIds.has(id)) outcomes.set(id, outcome(id, "busy"));
       const lease = new RunLease(this.deps, token, [...claimedIds], claimedAt, options.signal);

@@ -47,7 +47,15 @@ export interface IndexDocumentsResult extends IndexProgress {
 /** Runs the indexer one document at a time or in batches, and waits out other runs' leases. */
 export class SyncEngine {
   constructor(
-    private readonly deps: { prisma: PrismaClient; indexer: Indexer; deleter: Deleter; leaseMs: number },
+    private readonly deps: {
+      prisma: PrismaClient;
+      /** The live generation's indexer and deleter (they change at a cut-over). */
+      indexer: Indexer;
+      deleter: Deleter;
+      leaseMs: number;
+      /** Reads the recorded generations again, and switches to one made live since. */
+      followCutOver: () => Promise<void>;
+    },
   ) {}
 
   /**
@@ -60,7 +68,7 @@ export class SyncEngine {
     options = parseInput(indexDocumentOptions, options, "indexDocument options") ?? {};
     const deadline = Date.now() + this.deps.leaseMs + 1_000;
     for (let pause = 25; ; pause = Math.min(pause * 2, 1_000)) {
-      const [outcome] = await this.deps.indexer.run([key], options);
+      const [outcome] = await this.run([key], options);
       if (outcome!.status === "missing") throw new NotFoundError("Document", key);
       if (outcome!.status === "failed") throw outcome!.error!;
       if (outcome!.status !== "busy") return outcome!;
@@ -81,7 +89,7 @@ export class SyncEngine {
     for await (const batch of ids ? chunksOf(ids, batchSize) : this.pagesOf(where!, batchSize)) {
       // Stop between batches: what is done stays done, and a later call carries on from there.
       throwIfAborted(options.signal);
-      const results = await this.deps.indexer.run(batch, options);
+      const results = await this.run(batch, options);
       outcomes.push(...results);
       for (const result of results) {
         progress.done++;
@@ -98,6 +106,22 @@ export class SyncEngine {
       await yieldToEventLoop();
     }
     return { ...progress, elapsedMs: Math.round(performance.now() - started), outcomes };
+  }
+
+  /**
+   * Runs the live generation's indexer. A run that chose its generation before a cut-over and
+   * claims after it claims nothing (its documents come back busy): they are run again at once
+   * by the generation made live, not left waiting or unindexed.
+   */
+  private async run(ids: readonly string[], options: { force?: boolean; signal?: AbortSignal }): Promise<IndexOutcome[]> {
+    const indexer = this.deps.indexer;
+    const outcomes = await indexer.run(ids, options);
+    const busy = outcomes.filter((outcome) => outcome.status === "busy").map((outcome) => outcome.documentId);
+    if (busy.length === 0) return outcomes;
+    await this.deps.followCutOver();
+    if (this.deps.indexer === indexer) return outcomes;
+    const again = new Map((await this.deps.indexer.run(busy, options)).map((outcome) => [outcome.documentId, outcome]));
+    return outcomes.map((outcome) => again.get(outcome.documentId) ?? outcome);
   }
 
   deleteDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {

@@ -213,6 +213,10 @@ export async function openVectorIndex(
       return pipeline.deleter;
     },
     leaseMs,
+    followCutOver: async () => {
+      await guard.reread();
+      await ready();
+    },
   });
   const worker = new SyncWorker({
     queue,

@@ -1,21 +1,43 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, expect, it } from "vitest";
 import type { PrismaClient } from "../../src/db/prisma.js";
-import type { Dualstore, SearchHit } from "../../src/index.js";
+import { createDualstore, EmbedderMismatchError, type Dualstore, type DualstoreOptions, type SearchHit } from "../../src/index.js";
 import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
 import { expectCleanSwitch, migrateWhileBusy, modelOf as modelOfHit, topic } from "../helpers/model-change.js";
 
 const OLD = "local:hashing-v1:64";
 const NEW = "local:hashing-v1:128";
 const dirs: string[] = [];
+const others: Array<Dualstore<PrismaClient>> = [];
 afterAll(async () => {
+  await Promise.all(others.map((ds) => ds.close()));
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
+interface Opened {
+  ds: Dualstore<PrismaClient>;
+  count: (dimension: number) => Promise<number>;
+  /** Another instance on the same database and store, as another process would open it. */
+  reopen: () => Promise<Dualstore<PrismaClient>>;
+}
+
 /** pgvector in PGlite; LanceDB beside PostgreSQL (which has no pgvector here). */
-async function open(target: DatabaseTarget): Promise<{ ds: Dualstore<PrismaClient>; count: (dimension: number) => Promise<number> }> {
+async function open(target: DatabaseTarget): Promise<Opened> {
+  const reopenWith = (ds: Dualstore<PrismaClient>, vectorStore: DualstoreOptions["vectorStore"]) => async () => {
+    const other = (await createDualstore({
+      embedder: { provider: "local", dimension: 64 },
+      vectorStore,
+      sync: { onWrite: "now" },
+      database: { prisma: ds.prisma, schema: ds.database.schema },
+      migrate: false,
+      env: {},
+    })) as unknown as Dualstore<PrismaClient>;
+    others.push(other);
+    return other;
+  };
   if (target.name === "pglite") {
     const ds = await target.open({ embedder: { provider: "local", dimension: 64 }, vectorStore: { provider: "pgvector" }, sync: { onWrite: "now" } });
     const count = async (dimension: number) => {
@@ -27,7 +49,7 @@ async function open(target: DatabaseTarget): Promise<{ ds: Dualstore<PrismaClien
       const [row] = await ds.prisma.$queryRawUnsafe<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM ${table.name}`);
       return row!.n;
     };
-    return { ds, count };
+    return { ds, count, reopen: reopenWith(ds, { provider: "pgvector" }) };
   }
   const uri = await mkdtemp(join(tmpdir(), "dualstore-migration-"));
   dirs.push(uri);
@@ -43,18 +65,51 @@ async function open(target: DatabaseTarget): Promise<{ ds: Dualstore<PrismaClien
       connection.close();
     }
   };
-  return { ds, count };
+  return { ds, count, reopen: reopenWith(ds, { provider: "lancedb", uri }) };
 }
 
 const modelOf = (hit: SearchHit) => modelOfHit(hit, [OLD, NEW]);
 
+/**
+ * Holds the next sync claim (the statement that leases documents to a run) sent through `ds`'s
+ * client until `release()`: a run that chose its generation's embedder and store goes on only then.
+ */
+function holdNextClaim(ds: Dualstore<PrismaClient>): { held: Promise<void>; release: () => void } {
+  const prisma = ds.prisma as unknown as { $queryRawUnsafe: (sql: string, ...values: unknown[]) => Promise<unknown> };
+  const original = prisma.$queryRawUnsafe;
+  let reached!: () => void;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (reached = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  prisma.$queryRawUnsafe = async function (this: unknown, sql: string, ...values: unknown[]) {
+    if (sql.includes("WITH free AS")) {
+      prisma.$queryRawUnsafe = original;
+      reached();
+      await released;
+    }
+    return original.call(this, sql, ...values);
+  };
+  return { held, release };
+}
+
+/** The document is indexed by the new model, in the new generation only, and no run holds it. */
+async function expectIndexedByNew(ds: Dualstore<PrismaClient>, count: Opened["count"], id: string, initial: number): Promise<void> {
+  expect(await ds.prisma.document.findUniqueOrThrow({ where: { id }, select: { indexStatus: true, embedder: true, syncToken: true } })).toEqual({
+    indexStatus: "INDEXED",
+    embedder: NEW,
+    syncToken: null,
+  });
+  expect(await count(64), "nothing was written to the retired generation's table").toBe(0);
+  expect(await count(128)).toBe(initial + 1);
+  const [hit] = await ds.search("zebra3 river3", { userId: null, mode: "vector", topK: 1 });
+  expect(hit!.document.id).toBe(id);
+  expect(modelOf(hit!)).toBe(NEW);
+}
+
 describeEachDatabase(
   "changing the embedding model",
   (target) => {
-    // Known defect (issue 13): on PGlite this run still stalls on a quiet machine, though it
-    // finishes under load or while any timer is pending in the process; the yield before each
-    // PGlite query (tests/db/event-loop-fairness.test.ts) fixed the batch transaction, not this.
-    it.skipIf(target.name === "pglite")("migrates to an embedder of another dimension while a loop searches and writes: every search answers from exactly one model, never empty; afterwards the old vectors are gone and reconcile is clean", async () => {
+    it("migrates to an embedder of another dimension while a loop searches and writes: every search answers from exactly one model, never empty; afterwards the old vectors are gone and reconcile is clean", async () => {
       const { ds, count } = await open(target);
       for (let i = 0; i < 12; i++) await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) });
       const plan = await ds.embeddings.plan({ to: { provider: "local", dimension: 128 } });
@@ -79,6 +134,44 @@ describeEachDatabase(
       const report = await ds.reconcile();
       expect(report).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 } });
       expect(await ds.embeddings.status()).toMatchObject({ state: "idle", live: NEW, building: null });
+    });
+
+    // A write's sync run picks the live generation's embedder and store before it claims the
+    // document. When the cut-over commits in between, the run must neither write to the retired
+    // generation nor keep the document: the write is indexed by the new model at once.
+    it("a sync run that chose the old generation before the cut-over and claims after it: the document is indexed by the new model at once, nothing lands in the old generation", async () => {
+      const { ds, count } = await open(target);
+      for (let i = 0; i < 3; i++) await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) });
+      const late = await ds.documents.create({ title: "n3", source: "api", content: topic(3) }, { sync: "none" });
+      const claim = holdNextClaim(ds);
+      const indexing = ds.indexDocument(late.id);
+      indexing.catch(() => {});
+      await claim.held;
+      await ds.embeddings.migrate({ to: { provider: "local", dimension: 128 } });
+      claim.release();
+      const outcome = await Promise.race([indexing, delay(15_000).then(() => "still waiting")]);
+      expect(outcome, "indexDocument did not wait out a lease").toMatchObject({ status: "indexed" });
+      await expectIndexedByNew(ds, count, late.id, 3);
+    });
+
+    it("the same when another process made the cut-over: this one, configured with the old model, gets EMBEDDER_MISMATCH at once and leaves nothing behind", async () => {
+      const { ds, count, reopen } = await open(target);
+      for (let i = 0; i < 3; i++) await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) });
+      const late = await ds.documents.create({ title: "n3", source: "api", content: topic(3) }, { sync: "none" });
+      const migrating = await reopen();
+      const claim = holdNextClaim(ds);
+      const indexing = ds.indexDocument(late.id);
+      indexing.catch(() => {});
+      await claim.held;
+      await migrating.embeddings.migrate({ to: { provider: "local", dimension: 128 } });
+      claim.release();
+      const outcome = await Promise.race([indexing.catch((error: unknown) => error), delay(15_000).then(() => "still waiting")]);
+      expect(outcome, "indexDocument did not wait out a lease").toBeInstanceOf(EmbedderMismatchError);
+      expect(await ds.prisma.document.findUniqueOrThrow({ where: { id: late.id }, select: { syncToken: true } })).toEqual({ syncToken: null });
+      expect(await count(64), "nothing was written to the retired generation's table").toBe(0);
+      // The process that migrated goes on with the new model.
+      expect(await migrating.indexDocument(late.id)).toMatchObject({ status: "indexed" });
+      await expectIndexedByNew(migrating, count, late.id, 3);
     });
 
     it("abort leaves the old generation intact and nothing of the new behind; a stopped migrate resumes", async () => {
