@@ -13,6 +13,8 @@ import { vectorIdPrefix } from "./vector-ids.js";
 
 export interface DeleterDeps {
   readonly table: DocumentStateTable;
+  /** The id of the embedder whose generation this deleter's store holds. */
+  readonly embedder: string;
   readonly queue: JobQueue;
   readonly store: ManagedVectorStore;
   readonly namespacing: Namespacing;
@@ -48,7 +50,11 @@ export class Deleter {
     const found = new Set<string>();
     let claimedAt = performance.now();
     for (let pause = 25; pending.length > 0; pause = Math.min(pause * 2, 1_000)) {
-      const claims = await table.claimForDelete(pending, token, leaseMs);
+      const claims = await table.claimForDelete(pending, token, leaseMs, this.deps.embedder);
+      if (claims.some((claim) => !claim.live)) {
+        await table.release(held.map((claim) => claim.id), token);
+        throw new BusyError(claims[0]!.id, "a model change made another index generation live; delete it again through that one");
+      }
       for (const claim of claims) found.add(claim.id);
       held.push(...claims.filter((claim) => claim.claimed));
       pending = claims.filter((claim) => !claim.claimed).map((claim) => claim.id);

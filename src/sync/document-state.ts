@@ -61,8 +61,10 @@ export interface ChunkRow extends StoredChunk {
 
 export interface DeleteClaim {
   id: string;
-  /** Whether the caller's token holds the lease (false: another run does; wait for it). */
+  /** Whether the caller's token holds the lease (false: another run does, wait for it; or `live` is false). */
   claimed: boolean;
+  /** Whether the caller's generation is live: false after a model change made another one live. */
+  live: boolean;
   userId: string | null;
   vectorNamespace: string | null;
   vectorIds: string[];
@@ -319,28 +321,34 @@ export class DocumentStateTable {
   }
 
   /**
-   * Marks documents DELETING (which hides them from search at once) and claims the leases that
-   * are free. Returns a row per document that exists, saying whether this token now holds it,
-   * the vectors it records, and whether an earlier run may have left vectors it does not record
-   * (an index run that failed or died midway).
+   * Marks documents DELETING (which hides them from search at once) and, while the generation
+   * `embedder` built is live, claims the leases that are free. Returns a row per document that
+   * exists, saying whether this token now holds it, whether that generation is live (as `claim`,
+   * so a delete that chose its generation before a cut-over deletes nothing from the old one
+   * after it), the vectors it records, and whether an earlier run may have left vectors it does
+   * not record (an index run that failed or died midway).
    */
-  claimForDelete(ids: readonly string[], token: string, leaseMs: number): Promise<DeleteClaim[]> {
+  claimForDelete(ids: readonly string[], token: string, leaseMs: number, embedder: string): Promise<DeleteClaim[]> {
     return this.prisma
       .$queryRawUnsafe<DeleteClaim[]>(
-        `WITH before AS (
-           SELECT id, "indexStatus"::text AS status, "syncLeaseUntil" FROM ${this.document} WHERE id = ANY($1::text[]) FOR UPDATE
+        `WITH generation AS (
+           SELECT EXISTS (SELECT 1 FROM ${this.generation} g WHERE g.state = 'LIVE' AND g.embedder = $4) AS live
+         ), before AS (
+           SELECT id, "indexStatus"::text AS status, "syncLeaseUntil",
+                  generation.live AND ("syncLeaseUntil" IS NULL OR "syncLeaseUntil" < now()) AS free
+             FROM ${this.document} doc, generation WHERE id = ANY($1::text[]) FOR UPDATE OF doc
          )
          UPDATE ${this.document} d SET "indexStatus" = 'DELETING', "indexStatusAt" = now(), indexed = false,
-           "syncToken" = CASE WHEN d."syncLeaseUntil" IS NULL OR d."syncLeaseUntil" < now() THEN $2 ELSE d."syncToken" END,
-           "syncLeaseUntil" = CASE WHEN d."syncLeaseUntil" IS NULL OR d."syncLeaseUntil" < now()
-                                   THEN now() + make_interval(secs => $3::float8 / 1000) ELSE d."syncLeaseUntil" END
-         FROM before WHERE d.id = before.id
-         RETURNING d.id, d."syncToken" = $2 AS claimed, d."userId", d."vectorNamespace", d."vectorIds",
+           "syncToken" = CASE WHEN before.free THEN $2 ELSE d."syncToken" END,
+           "syncLeaseUntil" = CASE WHEN before.free THEN now() + make_interval(secs => $3::float8 / 1000) ELSE d."syncLeaseUntil" END
+         FROM before, generation WHERE d.id = before.id
+         RETURNING d.id, d."syncToken" = $2 AS claimed, generation.live, d."userId", d."vectorNamespace", d."vectorIds",
                    (before.status IN ('FAILED', 'INDEXING') OR before."syncLeaseUntil" < now()) AS "mayHaveOrphans",
                    (CASE WHEN before."syncLeaseUntil" < now() THEN ${lateWritesWindow(`before."syncLeaseUntil"`)} END)::float8 AS "lateWritesMs"`,
         [...ids],
         token,
         leaseMs,
+        embedder,
       )
       .then((rows) => rows.map((row) => ({ ...row, vectorIds: row.vectorIds ?? [] })));
   }

@@ -124,16 +124,31 @@ export class SyncEngine {
     return outcomes.map((outcome) => again.get(outcome.documentId) ?? outcome);
   }
 
-  deleteDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async deleteDocument(documentId: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const key = parseInput(id, documentId, "document id");
-    return this.deps.deleter.delete(key, parseInput(deleteOptions, options, "deleteDocument options") ?? {});
+    options = parseInput(deleteOptions, options, "deleteDocument options") ?? {};
+    const { missing } = await this.deleteMany([key], options);
+    if (missing.length > 0) throw new NotFoundError("Document", key);
   }
 
   /** Deletes many documents in one pass (see Deleter.deleteMany); unknown ids come back as `missing`. */
   deleteDocuments(documentIds: readonly string[], options: { signal?: AbortSignal } = {}): Promise<{ deleted: string[]; missing: string[] }> {
     const ids = parseInput(idList, documentIds, "document ids");
     options = parseInput(deleteOptions, options, "deleteDocuments options") ?? {};
-    return ids.length === 0 ? Promise.resolve({ deleted: [], missing: [] }) : this.deps.deleter.deleteMany(ids, options);
+    return ids.length === 0 ? Promise.resolve({ deleted: [], missing: [] }) : this.deleteMany(ids, options);
+  }
+
+  /** As `run`: a delete that chose its generation before a cut-over is done again by the one made live. */
+  private async deleteMany(ids: readonly string[], options: { signal?: AbortSignal }): Promise<{ deleted: string[]; missing: string[] }> {
+    const deleter = this.deps.deleter;
+    try {
+      return await deleter.deleteMany(ids, options);
+    } catch (error) {
+      if (!(error instanceof BusyError)) throw error;
+      await this.deps.followCutOver();
+      if (this.deps.deleter === deleter) throw error;
+      return this.deps.deleter.deleteMany(ids, options);
+    }
   }
 
   /** Ids matching `where`, a page at a time, in id order (keyset, so rows changing status do not shift pages). */

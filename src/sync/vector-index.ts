@@ -164,7 +164,7 @@ export async function openVectorIndex(
     const managed = new ManagedVectorStore(store, generation.dimension, { retry, concurrency: sync.storeConcurrency ?? 4, logger });
     await managed.ready();
     const indexer = new Indexer({ table, queue, usage, embedder, cache, store: managed, chunker, namespacing, contentLoader: sync.contentLoader, sourceTexts: context.sourceTexts, leaseMs, logger });
-    const deleter = new Deleter({ table, queue, store: managed, namespacing, leaseMs, logger });
+    const deleter = new Deleter({ table, queue, store: managed, embedder: generation.embedder, namespacing, leaseMs, logger });
     return {
       generation,
       embedder,

@@ -71,10 +71,12 @@ async function open(target: DatabaseTarget): Promise<Opened> {
 const modelOf = (hit: SearchHit) => modelOfHit(hit, [OLD, NEW]);
 
 /**
- * Holds the next sync claim (the statement that leases documents to a run) sent through `ds`'s
- * client until `release()`: a run that chose its generation's embedder and store goes on only then.
+ * Holds the next sync claim (the statement that leases documents to a run: an index run's, or a
+ * delete's) sent through `ds`'s client until `release()`: a run that chose its generation's
+ * embedder and store goes on only then.
  */
-function holdNextClaim(ds: Dualstore<PrismaClient>): { held: Promise<void>; release: () => void } {
+function holdNextClaim(ds: Dualstore<PrismaClient>, of: "index" | "delete" = "index"): { held: Promise<void>; release: () => void } {
+  const marker = of === "index" ? "WITH free AS" : "WITH generation AS";
   const prisma = ds.prisma as unknown as { $queryRawUnsafe: (sql: string, ...values: unknown[]) => Promise<unknown> };
   const original = prisma.$queryRawUnsafe;
   let reached!: () => void;
@@ -82,7 +84,7 @@ function holdNextClaim(ds: Dualstore<PrismaClient>): { held: Promise<void>; rele
   const held = new Promise<void>((resolve) => (reached = resolve));
   const released = new Promise<void>((resolve) => (release = resolve));
   prisma.$queryRawUnsafe = async function (this: unknown, sql: string, ...values: unknown[]) {
-    if (sql.includes("WITH free AS")) {
+    if (sql.includes(marker)) {
       prisma.$queryRawUnsafe = original;
       reached();
       await released;
@@ -172,6 +174,22 @@ describeEachDatabase(
       // The process that migrated goes on with the new model.
       expect(await migrating.indexDocument(late.id)).toMatchObject({ status: "indexed" });
       await expectIndexedByNew(migrating, count, late.id, 3);
+    });
+
+    it("a delete that chose the old generation before the cut-over and claims after it: the new generation keeps no orphan of it", async () => {
+      const { ds, count } = await open(target);
+      const docs = [];
+      for (let i = 0; i < 4; i++) docs.push(await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) }));
+      const claim = holdNextClaim(ds, "delete");
+      const deleting = ds.documents.delete(docs[3]!.id);
+      deleting.catch(() => {});
+      await claim.held;
+      await ds.embeddings.migrate({ to: { provider: "local", dimension: 128 } });
+      claim.release();
+      await deleting;
+      expect(await ds.prisma.document.count()).toBe(3);
+      expect(await count(128), "the deleted document's vectors in the new generation").toBe(3);
+      expect(await ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 } });
     });
 
     it("abort leaves the old generation intact and nothing of the new behind; a stopped migrate resumes", async () => {
