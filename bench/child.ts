@@ -31,9 +31,8 @@ export class RunnerProcess {
     script: URL,
   ) {
     // Every child loads the same TypeScript hooks as the parent (see hooks.ts).
-    // BENCH_CPU_PROF=<directory> writes a V8 CPU profile of every runner there (for digging into a figure).
-    const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
-    this.child = fork(script, [], { execArgv: ["--import", HOOKS, "--expose-gc", ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // BENCH_CPU_PROF=<directory>: each runner writes a CPU profile of each step there (protocol.ts).
+    this.child = fork(script, [], { execArgv: ["--import", HOOKS, "--expose-gc"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (reply: Reply) => {
       const pending = this.pending;
       this.pending = undefined;

@@ -4,7 +4,8 @@
  * alive during a repetition, but only one works at any moment, so each server log and each
  * timing belongs to exactly one library.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { basename, join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import type { Corpus } from "./corpus.js";
@@ -141,6 +142,7 @@ export function serve(runner: Runner): void {
           await runner.open(command.config, corpus);
           send({ type: "report", report: { wallMs: performance.now() - started, cpuMs: 0, sql: 0, sqlMs: 0, ...usage("open"), detail: {} } });
         } else if (command.type === "run") {
+          const profiler = await startProfile();
           const before = runner.sql();
           const cpu = process.cpuUsage();
           const started = performance.now();
@@ -148,6 +150,7 @@ export function serve(runner: Runner): void {
           const wallMs = performance.now() - started;
           const cpuMs = cpuSince(cpu);
           const after = runner.sql();
+          await profiler?.(command.scenario);
           const sql = after.count - before.count;
           const sqlMs = Math.round((after.ms - before.ms) * 10) / 10;
           send({ type: "report", report: { wallMs, cpuMs, sql, sqlMs, ...usage(command.scenario), detail, ...(queries ? { queries } : {}) } });
@@ -161,6 +164,27 @@ export function serve(runner: Runner): void {
       }
     })();
   });
+}
+
+let profiles = 0;
+
+/**
+ * BENCH_CPU_PROF=<directory>: a V8 CPU profile of each step, written there as
+ * `<runner>-<step>-<n>.cpuprofile` once the step's figures are taken. Returns the function that
+ * stops and writes it, or undefined when profiling is off.
+ */
+async function startProfile(): Promise<((step: string) => Promise<void>) | undefined> {
+  const directory = process.env.BENCH_CPU_PROF;
+  if (!directory) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async (step) => {
+    const { profile } = await session.post("Profiler.stop");
+    session.disconnect();
+    writeFileSync(join(directory, `${basename(process.argv[1] ?? "runner", ".ts")}-${step}-${++profiles}.cpuprofile`), JSON.stringify(profile));
+  };
 }
 
 /** CPU milliseconds (user + system) since `from`, a process.cpuUsage() reading. */

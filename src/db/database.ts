@@ -9,6 +9,7 @@ import {
   type QueryEvent,
   type SharedDatabaseHolder,
 } from "./driver.js";
+import { capturingAdapter, registerDirectSql } from "./direct-sql.js";
 import type { NeonSettings } from "./drivers/neon.js";
 import type { DualstorePrismaClient } from "./dualstore-prisma-client.js";
 import type { PrismaClient as DualstoreClient } from "dualstore/prisma";
@@ -144,8 +145,9 @@ export async function openDatabase(options: DatabaseOptions<DualstorePrismaClien
 
 async function connect(plan: ConnectionPlan, options: DatabaseOptions<DualstorePrismaClient>, context: OpenContext): Promise<Database> {
   const connection = await openDriver(plan, options, context);
-  const adapter = options.onQuery ? instrumentAdapter(connection.adapter, options.onQuery) : connection.adapter;
-  const prisma = new PrismaClient({ adapter });
+  const adapter = capturingAdapter(options.onQuery ? instrumentAdapter(connection.adapter, options.onQuery) : connection.adapter);
+  const prisma = new PrismaClient({ adapter: adapter.factory });
+  registerDirectSql(prisma, adapter.connected);
   return {
     prisma,
     driver: connection.driver,

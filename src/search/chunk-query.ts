@@ -1,3 +1,4 @@
+import { queryRows } from "../db/direct-sql.js";
 import { qualifiedName, quoteIdentifier } from "../db/driver.js";
 import { Prisma, type PrismaClient } from "../db/prisma.js";
 import type { Document } from "../db/prisma.js";
@@ -127,7 +128,8 @@ export class ChunkQuery {
 
   async run(request: ChunkQueryRequest): Promise<HydratedChunk[]> {
     if (request.vectorIds.length === 0 && request.text === undefined) return [];
-    const rows = await this.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(
+    const rows = await queryRows<Record<string, unknown>>(
+      this.prisma,
       this.sql,
       [...request.vectorIds],
       request.userId === undefined,

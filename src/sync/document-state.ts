@@ -1,3 +1,4 @@
+import { executeSql, queryRows } from "../db/direct-sql.js";
 import { qualifiedName } from "../db/driver.js";
 import type { Prisma, PrismaClient } from "../db/prisma.js";
 import { forgetStatementArgs } from "../db/prisma-debug-history.js";
@@ -329,9 +330,9 @@ export class DocumentStateTable {
    * not record (an index run that failed or died midway).
    */
   claimForDelete(ids: readonly string[], token: string, leaseMs: number, embedder: string): Promise<DeleteClaim[]> {
-    return this.prisma
-      .$queryRawUnsafe<DeleteClaim[]>(
-        `WITH generation AS (
+    return queryRows<DeleteClaim>(
+      this.prisma,
+      `WITH generation AS (
            SELECT EXISTS (SELECT 1 FROM ${this.generation} g WHERE g.state = 'LIVE' AND g.embedder = $4) AS live
          ), before AS (
            SELECT id, "indexStatus"::text AS status, "syncLeaseUntil",
@@ -345,17 +346,16 @@ export class DocumentStateTable {
          RETURNING d.id, d."syncToken" = $2 AS claimed, generation.live, d."userId", d."vectorNamespace", d."vectorIds",
                    (before.status IN ('FAILED', 'INDEXING') OR before."syncLeaseUntil" < now()) AS "mayHaveOrphans",
                    (CASE WHEN before."syncLeaseUntil" < now() THEN ${lateWritesWindow(`before."syncLeaseUntil"`)} END)::float8 AS "lateWritesMs"`,
-        [...ids],
-        token,
-        leaseMs,
-        embedder,
-      )
-      .then((rows) => rows.map((row) => ({ ...row, vectorIds: row.vectorIds ?? [] })));
+      [...ids],
+      token,
+      leaseMs,
+      embedder,
+    ).then((rows) => rows.map((row) => ({ ...row, vectorIds: row.vectorIds ?? [] })));
   }
 
   /** Deletes the rows (their chunk rows cascade) whose lease `token` holds. */
   async deleteRows(ids: readonly string[], token: string): Promise<void> {
-    await this.prisma.$executeRawUnsafe(`DELETE FROM ${this.document} WHERE id = ANY($1::text[]) AND "syncToken" = $2`, [...ids], token);
+    await executeSql(this.prisma, `DELETE FROM ${this.document} WHERE id = ANY($1::text[]) AND "syncToken" = $2`, [...ids], token);
   }
 
   /** Keeps DELETING documents hidden, records why their vectors could not be deleted, and releases the leases. */

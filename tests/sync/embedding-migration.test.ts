@@ -5,6 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, expect, it } from "vitest";
 import type { PrismaClient } from "../../src/db/prisma.js";
 import { createDualstore, EmbedderMismatchError, type Dualstore, type DualstoreOptions, type SearchHit } from "../../src/index.js";
+import { DocumentStateTable } from "../../src/sync/document-state.js";
 import { describeEachDatabase, type DatabaseTarget } from "../helpers/db.js";
 import { expectCleanSwitch, migrateWhileBusy, modelOf as modelOfHit, topic } from "../helpers/model-change.js";
 
@@ -71,12 +72,11 @@ async function open(target: DatabaseTarget): Promise<Opened> {
 const modelOf = (hit: SearchHit) => modelOfHit(hit, [OLD, NEW]);
 
 /**
- * Holds the next sync claim (the statement that leases documents to a run: an index run's, or a
- * delete's) sent through `ds`'s client until `release()`: a run that chose its generation's
- * embedder and store goes on only then.
+ * Holds the next index run's claim (the statement that leases documents to a run) sent through
+ * `ds`'s client until `release()`: a run that chose its generation's embedder and store goes on
+ * only then.
  */
-function holdNextClaim(ds: Dualstore<PrismaClient>, of: "index" | "delete" = "index"): { held: Promise<void>; release: () => void } {
-  const marker = of === "index" ? "WITH free AS" : "WITH generation AS";
+function holdNextClaim(ds: Dualstore<PrismaClient>): { held: Promise<void>; release: () => void } {
   const prisma = ds.prisma as unknown as { $queryRawUnsafe: (sql: string, ...values: unknown[]) => Promise<unknown> };
   const original = prisma.$queryRawUnsafe;
   let reached!: () => void;
@@ -84,12 +84,28 @@ function holdNextClaim(ds: Dualstore<PrismaClient>, of: "index" | "delete" = "in
   const held = new Promise<void>((resolve) => (reached = resolve));
   const released = new Promise<void>((resolve) => (release = resolve));
   prisma.$queryRawUnsafe = async function (this: unknown, sql: string, ...values: unknown[]) {
-    if (sql.includes(marker)) {
+    if (sql.includes("WITH free AS")) {
       prisma.$queryRawUnsafe = original;
       reached();
       await released;
     }
     return original.call(this, sql, ...values);
+  };
+  return { held, release };
+}
+
+/** As holdNextClaim, for the next delete's claim (a statement dualstore sends past Prisma, to its driver). */
+function holdNextDeleteClaim(): { held: Promise<void>; release: () => void } {
+  const original = DocumentStateTable.prototype.claimForDelete;
+  let reached!: () => void;
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (reached = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  DocumentStateTable.prototype.claimForDelete = async function (this: DocumentStateTable, ...args) {
+    DocumentStateTable.prototype.claimForDelete = original;
+    reached();
+    await released;
+    return original.apply(this, args);
   };
   return { held, release };
 }
@@ -180,7 +196,7 @@ describeEachDatabase(
       const { ds, count } = await open(target);
       const docs = [];
       for (let i = 0; i < 4; i++) docs.push(await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) }));
-      const claim = holdNextClaim(ds, "delete");
+      const claim = holdNextDeleteClaim();
       const deleting = ds.documents.delete(docs[3]!.id);
       deleting.catch(() => {});
       await claim.held;

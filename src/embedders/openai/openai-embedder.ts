@@ -1,5 +1,6 @@
 import type * as Cl100kBase from "gpt-tokenizer/encoding/cl100k_base";
 import { showAs } from "../../core/inspect.js";
+import { nodeHttpFetch, type NodeHttpFetch } from "../../core/node-http-fetch.js";
 import type * as OpenAISdk from "openai";
 import type { TokenCounter } from "../../chunking/chunker.js";
 import { silentLogger, type Logger } from "../../core/logger.js";
@@ -55,6 +56,7 @@ export class OpenAIEmbedder implements Embedder {
   readonly dimension: number;
   readonly maxBatchSize = MAX_INPUTS_PER_REQUEST;
   private readonly client: OpenAISdk.OpenAI;
+  private readonly http: NodeHttpFetch = nodeHttpFetch();
   private counter: Promise<TokenCounter> | undefined;
 
   /** `loadTokenizer` is called the first time a count is needed (its tables take tens of megabytes). */
@@ -81,10 +83,17 @@ export class OpenAIEmbedder implements Embedder {
       webhookSecret: null,
       maxRetries: 0,
       timeout: config.timeoutMs,
+      // node:http instead of the global fetch: a search's query embedding is a small request,
+      // for which undici's Request, Headers and web streams cost more than the rest of it.
+      fetch: this.http.fetch,
       // The SDK's own warnings reach the caller's logger instead of the console.
       logLevel: "warn",
       logger: { error: forward("error"), warn: forward("warn"), info: () => {}, debug: () => {} },
     });
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
   }
 
   /** Counts tokens as the model does, loading the tokenizer on first use. */

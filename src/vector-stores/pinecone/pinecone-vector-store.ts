@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { showAs } from "../../core/inspect.js";
+import { nodeHttpFetch, type NodeHttpFetch } from "../../core/node-http-fetch.js";
 import type { Index, IndexModel, Pinecone } from "@pinecone-database/pinecone";
 import type { Logger } from "../../core/logger.js";
 import { retryAfterMs, sanitizedError } from "../../core/provider-errors.js";
@@ -10,7 +11,6 @@ import { importOptional } from "../../internal/optional-import.js";
 import type { VectorFilter } from "../filter.js";
 import type { QueryRequest, VectorMatch, VectorMetadata, VectorRecord, VectorStore, VectorStoreCallOptions, VectorStoreInfo, VectorStoreLimits } from "../vector-store.js";
 import { parsePineconeConfig, type PineconeSettings, type PineconeVectorStoreConfig } from "./pinecone-config.js";
-import { pineconeHttp, type PineconeHttp } from "./pinecone-http.js";
 import { upsertBody, upsertRecordBytes } from "./upsert-body.js";
 
 /** Ids per list page: Pinecone documents 100 as the default and no maximum, so dualstore asks for no more. */
@@ -58,7 +58,7 @@ export class PineconeVectorStore implements VectorStore {
     private readonly client: Pinecone,
     private readonly settings: PineconeSettings,
     private readonly logger: Logger,
-    private readonly http: PineconeHttp,
+    private readonly http: NodeHttpFetch,
     /** The fetch the SDK uses too (timeouts, abort, recording each exchange for errors). */
     private readonly httpFetch: RecordingFetch,
   ) {
@@ -296,7 +296,7 @@ export async function createPineconeVectorStore(
   const settings = parsePineconeConfig(config, context.env);
   registerSecret(settings.apiKey);
   const { Pinecone } = await importOptional("@pinecone-database/pinecone", () => import("@pinecone-database/pinecone"), 'vectorStore: { provider: "pinecone" }');
-  const http = pineconeHttp();
+  const http = nodeHttpFetch();
   const fetchApi = recordingFetch(settings.requestTimeoutMs, http.fetch);
   const client = new Pinecone({
     apiKey: settings.apiKey,

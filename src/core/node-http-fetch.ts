@@ -1,31 +1,32 @@
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
-/** A fetch for the Pinecone SDK, and the connections it keeps open. */
-export interface PineconeHttp {
+/** A fetch for a provider's SDK, and the connections it keeps open. */
+export interface NodeHttpFetch {
   readonly fetch: typeof fetch;
   /** Closes the kept-alive connections. */
   close(): void;
 }
 
 /**
- * The SDK's requests over node:http(s) with kept-alive connections, instead of the global
- * fetch. An upsert of dense vectors is a 2 MB string, and the global fetch (undici) encodes it
- * to a new buffer, checks that it is well-formed, copies it into a web stream and then writes
- * it, which cost more CPU than building the body; node:http writes the string as it is.
- * dualstore's own upsert bodies are bytes already (see upsert-body.ts), sent as they are.
- * Behaves as fetch does where the SDK can tell: a network failure rejects with a TypeError
+ * An SDK's requests over node:http(s) with kept-alive connections, instead of the global fetch
+ * (the Pinecone and OpenAI SDKs take a fetch). The global fetch (undici) builds a Request,
+ * Headers and web streams for every request, and encodes a string body to a new buffer, checks
+ * it and copies it into a stream before writing it: for a 2 MB upsert of dense vectors that
+ * cost more CPU than building the body, and for a search's small requests (the query's
+ * embedding, the vector query) more than the rest of the request. node:http writes the string
+ * or bytes as they are. Behaves as fetch does where an SDK can tell: a network failure rejects with a TypeError
  * whose `cause` is the socket's error, an abort with the signal's reason, and a response is a
  * Response (read whole, as the SDK reads every one).
  */
-export function pineconeHttp(): PineconeHttp {
+export function nodeHttpFetch(): NodeHttpFetch {
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   const send = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(input instanceof Request ? input.url : input);
       const { signal, body } = init;
       if (body !== undefined && body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
-        reject(new TypeError("the Pinecone transport sends string and byte bodies only"));
+        reject(new TypeError("this transport sends string and byte bodies only"));
         return;
       }
       if (signal?.aborted) {
