@@ -163,7 +163,11 @@ export async function productionRun(label: string, settings: ProductionSettings,
     for (let i = 0; i < smallDocs.length; i += 250) {
       const part = smallDocs.slice(i, i + 250);
       const created = await store.documents.createMany(part.map(({ userId, document }) => ({ userId, title: document.title, source: "api", content: document.content })));
-      for (const doc of created) written.set(doc.userId!, [...(written.get(doc.userId!) ?? []), { id: doc.id, content: doc.content ?? "" }]);
+      for (const doc of created) {
+        const own = written.get(doc.userId!) ?? [];
+        own.push({ id: doc.id, content: doc.content ?? "" });
+        written.set(doc.userId!, own);
+      }
     }
     log(`  ${label}: ${smallDocs.length} small-tenant documents written in ${((performance.now() - started) / 1000).toFixed(0)} s; indexing…`);
     await waitIndexed(smallIds, smallDocs.length, "the small tenants' documents");
