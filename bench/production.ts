@@ -56,7 +56,15 @@ export interface ProductionRunResult {
   /** Every document, first write to last indexed. */
   readonly overall: PhaseResult;
   /** Enqueue -> indexed of each small tenant's edit made during the bulk import, ms. */
-  readonly editWaitMs: { readonly count: number; readonly median: number; readonly p95: number; readonly max: number; readonly all: number[] };
+  readonly editWaitMs: {
+    readonly count: number;
+    readonly median: number;
+    readonly p95: number;
+    readonly max: number;
+    readonly all: number[];
+    /** The slowest edits' jobs: attempts it took and the last error of a failed one. */
+    readonly slowest: Array<{ ms: number; attempts: number; lastError: string | null }>;
+  };
   readonly chunks: number;
   readonly server: ProductionServerCounts;
   readonly workers: WorkerReport[];
@@ -215,16 +223,18 @@ export async function productionRun(label: string, settings: ProductionSettings,
 
     // Each edit's wait: its job, enqueued by the update, from enqueue to done.
     const waits: number[] = [];
+    const slow: Array<{ ms: number; attempts: number; lastError: string | null }> = [];
     for (const probe of probes) {
       for (let tries = 0; ; tries++) {
-        const { rows } = await admin.query<{ ms: number | null }>(
-          `SELECT (extract(epoch FROM "finishedAt" - "createdAt") * 1000)::float8 AS ms FROM ${table("SyncJob")}
+        const { rows } = await admin.query<{ ms: number | null; attempts: number; lastError: string | null }>(
+          `SELECT (extract(epoch FROM "finishedAt" - "createdAt") * 1000)::float8 AS ms, attempts, "lastError" FROM ${table("SyncJob")}
             WHERE "documentId" = $1 AND kind = 'INDEX' AND "createdAt" >= $2 AND status = 'DONE' AND "lastError" IS DISTINCT FROM 'coalesced'
             ORDER BY "createdAt" LIMIT 1`,
           [probe.documentId, probe.after],
         );
         if (rows[0]?.ms != null) {
           waits.push(Math.round(rows[0].ms));
+          slow.push({ ms: Math.round(rows[0].ms), attempts: rows[0].attempts, lastError: rows[0].lastError?.slice(0, 300) ?? null });
           break;
         }
         if (tries > 120) throw new Error(`${label}: the edit of ${probe.documentId} has no finished job`);
@@ -232,6 +242,7 @@ export async function productionRun(label: string, settings: ProductionSettings,
       }
     }
     waits.sort((a, b) => a - b);
+    slow.sort((a, b) => b.ms - a.ms);
 
     // 3. Sweeps and retries run out, the workers stop, and the store is checked against the rows.
     const queueDeadline = performance.now() + settings.leaseMs + 180_000;
@@ -263,7 +274,7 @@ export async function productionRun(label: string, settings: ProductionSettings,
       flowControl: settings.flowControl,
       phases: { tenants: phase(smallDocs.length, tenantsDone - started), bulk: phase(workload.bulk.documents.length, bulkDone - bulkStarted) },
       overall: phase(total, bulkDone - started),
-      editWaitMs: { count: waits.length, median: percentile(waits, 50), p95: percentile(waits, 95), max: waits.at(-1) ?? Number.NaN, all: waits },
+      editWaitMs: { count: waits.length, median: percentile(waits, 50), p95: percentile(waits, 95), max: waits.at(-1) ?? Number.NaN, all: waits, slowest: slow.slice(0, 5) },
       chunks: Number(counts[0]!.chunks),
       server,
       workers: reports,
