@@ -49,7 +49,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 const n = (value: number) => value.toLocaleString("en-US");
 
 export function productionTable(runs: readonly ProductionRunResult[]): string {
-  const header = ["run", "documents", "docs/s", "small tenants / bulk docs/s", "429 (rate limit)", "faults injected", "embed req", "edit wait median / p95 / max", "orphans / missing / mismatched", "not indexed / dead"];
+  const header = ["run", "documents", "docs/s", "small tenants / bulk docs/s", "429 (rate limit)", "faults injected", "embed req", "edit wait median / p95 / max", "edit leased within", "orphans / missing / mismatched", "not indexed / dead"];
   const rows = runs.map((r) => [
     r.label,
     n(r.documents),
@@ -59,6 +59,7 @@ export function productionTable(runs: readonly ProductionRunResult[]): string {
     `${n(r.server.embeddings.injected)} + ${n(r.server.vectors.injected)}`,
     n(r.server.embeddings.requests),
     `${seconds(r.editWaitMs.median)} / ${seconds(r.editWaitMs.p95)} / ${seconds(r.editWaitMs.max)} (${r.editWaitMs.count})`,
+    seconds(r.editWaitMs.leasedWithinMs),
     `${r.reconcile.orphans} / ${r.reconcile.missing} / ${r.reconcile.mismatched}`,
     `${r.notIndexed} / ${r.deadJobs}`,
   ]);
