@@ -9,9 +9,12 @@
  *   npm run bench -- --sizes none --scale      # dualstore alone: 1k, 5k, 20k, 50k documents
  *   npm run bench -- --scale --scale-sizes 1000,5000
  *   npm run bench -- --sizes none --scale --scale-sizes 50000 --scale-stores pgvector
+ *   npm run bench -- --sizes none --production # issue 16's scale proof: 50,000 documents, 50 owners, 4 worker processes
+ *   npm run bench -- --sizes none --production --production-documents 2000 --production-slice 500
  *
  * Prints a table per size and merges the results into bench/results/latest.json (entries for
- * other sizes or splitter settings are kept, each with its own date).
+ * other sizes or splitter settings are kept, each with its own date); --production writes
+ * bench/results/production.json.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -23,6 +26,7 @@ import pg from "pg";
 import { compare, type SizeResult } from "./compare.js";
 import { buildCorpus, collectCandidates, MAX_CHARS, MIN_CHARS, SEARCH_QUERIES } from "./corpus.js";
 import { DEFAULT_LANGCHAIN_SPLITTER, LANGCHAIN_INDEX_BATCH, SCENARIO_TITLES, SEARCH_TOP_K, type Splitter } from "./protocol.js";
+import { runProduction } from "./production-main.js";
 import { compareTable, scaleTable } from "./report.js";
 import { scale, SCALE_STORES, type ScaleResult } from "./scale.js";
 import { EMBEDDING_DIMENSION, EMBEDDING_MODEL, startBenchServers } from "./servers.js";
@@ -45,6 +49,13 @@ const { values } = parseArgs({
     scale: { type: "boolean", default: false },
     "scale-sizes": { type: "string", default: "1000,5000,20000,50000" },
     "scale-stores": { type: "string", default: SCALE_STORES.join(",") },
+    production: { type: "boolean", default: false },
+    "production-documents": { type: "string", default: "50000" },
+    "production-slice": { type: "string", default: "5000" },
+    "production-owners": { type: "string", default: "50" },
+    "production-workers": { type: "string", default: "4" },
+    "production-rpm": { type: "string" },
+    "production-tpm": { type: "string" },
     "lc-chunk": { type: "string", default: `${DEFAULT_LANGCHAIN_SPLITTER.chunkSize}/${DEFAULT_LANGCHAIN_SPLITTER.chunkOverlap}` },
     out: { type: "string", default: join(BENCH, "results", "latest.json") },
   },
@@ -157,6 +168,23 @@ async function main(): Promise<void> {
     results.scale = { date, points: [...earlier, ...points.map((p) => ({ ...p, date }))] };
     console.log(`\n### Scaling (dualstore alone)\n\n${scaleTable(points)}\n`);
   }
+  if (values.production) {
+    await runProduction({
+      root: ROOT,
+      databaseUrl,
+      documents: Number(values["production-documents"].replace(/_/g, "")),
+      slice: values["production-slice"] === "none" ? 0 : Number(values["production-slice"].replace(/_/g, "")),
+      owners: Number(values["production-owners"]),
+      workers: Number(values["production-workers"]),
+      ...(values["production-rpm"] ? { requestsPerMinute: Number(values["production-rpm"].replace(/_/g, "")) } : {}),
+      ...(values["production-tpm"] ? { tokensPerMinute: Number(values["production-tpm"].replace(/_/g, "")) } : {}),
+      machine: { ...(await machine()), date },
+      out: join(BENCH, "results", "production.json"),
+      log,
+    });
+  }
+  // The comparison's and scaling run's results file: left alone when neither ran.
+  if (sizes.length === 0 && !values.scale) return;
   results.machine = { ...results.machine, date };
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);

@@ -55,6 +55,8 @@ export interface ServiceDefinition {
   error(status: BaseErrorStatus, request: ServiceRequest): ServiceReply;
   /** Headers added to every answered request (e.g. a request id). */
   replyHeaders?(request: ServiceRequest): Record<string, string>;
+  /** What the request costs against a `tokensPerMinute` limit (e.g. its input tokens). Default 0. */
+  tokens?(request: ServiceRequest): number;
 }
 
 /** What happened to a request: its status, or how it was left unanswered. */
@@ -90,12 +92,14 @@ export interface FaultServerOptions {
   /** Bodies larger than this are answered 413 without reaching the handler. Default 32 MiB. */
   maxBodyBytes?: number;
   /**
-   * A provider's rate limit, as a token bucket: `requestsPerMinute` refill evenly and at most
-   * `burst` (default one second's worth) wait unused. A request finding the bucket empty is
-   * answered 429 with the wait until the next token (`Retry-After` in whole seconds and
-   * `retry-after-ms`), as OpenAI does.
+   * A provider's rate limits, as token buckets: `requestsPerMinute` refill evenly and at most
+   * `burst` (default one second's worth) wait unused; `tokensPerMinute` likewise, each request
+   * costing what the service's `tokens()` says, at most one second's worth waiting unused (a
+   * request costing more passes once that bucket is full, and empties it). A request either
+   * bucket cannot pay for is answered 429 with the wait until it could (`Retry-After` in whole
+   * seconds and `retry-after-ms`), as OpenAI does, and takes nothing from either.
    */
-  rateLimit?: { requestsPerMinute: number; burst?: number };
+  rateLimit?: { requestsPerMinute?: number; tokensPerMinute?: number; burst?: number };
 }
 
 export interface StartedServer {
@@ -173,25 +177,22 @@ export async function startFaultServer(
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
 
-  const perMs = (options.rateLimit?.requestsPerMinute ?? 0) / 60_000;
-  const burst = options.rateLimit ? (options.rateLimit.burst ?? Math.max(1, perMs * 1_000)) : 0;
-  const bucket = { tokens: burst, at: Date.now() };
-  /** The wait before a token is free, in ms; 0 after taking one (always 0 without a limit). */
-  function takeToken(): number {
-    if (!options.rateLimit) return 0;
+  const requestLimit = tokenBucket(options.rateLimit?.requestsPerMinute, options.rateLimit?.burst);
+  const tokenLimit = tokenBucket(options.rateLimit?.tokensPerMinute);
+  /** The wait before the request may pass, in ms; 0 after paying for it (always 0 without a limit). */
+  function admit(request: ServiceRequest): number {
     const now = Date.now();
-    bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.at) * perMs);
-    bucket.at = now;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil((1 - bucket.tokens) / perMs);
+    const tokens = tokenLimit ? (service.tokens?.(request) ?? 0) : 0;
+    const waitMs = Math.max(requestLimit?.waitMs(1, now) ?? 0, tokenLimit?.waitMs(tokens, now) ?? 0);
+    if (waitMs > 0) return waitMs;
+    requestLimit?.take(1);
+    tokenLimit?.take(tokens);
+    return 0;
   }
 
   async function answer(request: ServiceRequest, record: RecordedRequest, response: ServerResponse): Promise<void> {
     const selected = faults.select({ method: request.method, path: request.path, body: request.body });
-    const limitedMs = selected === undefined ? takeToken() : 0;
+    const limitedMs = selected === undefined ? admit(request) : 0;
     if (limitedMs > 0) {
       const base = service.error(429, request);
       const reply = { ...base, headers: { ...base.headers, "retry-after": String(Math.ceil(limitedMs / 1_000)), "retry-after-ms": String(limitedMs) } };
@@ -308,6 +309,26 @@ export async function startFaultServer(
   }
 
   return { url: `http://127.0.0.1:${port}`, port, requests, faults, close };
+}
+
+/** One per-minute limit as a bucket: refills evenly, holds at most `capacity` (default one second's worth). */
+function tokenBucket(perMinute: number | undefined, capacity?: number) {
+  if (perMinute === undefined) return undefined;
+  const perMs = perMinute / 60_000;
+  const max = capacity ?? Math.max(1, perMs * 1_000);
+  const bucket = { tokens: max, at: Date.now() };
+  return {
+    /** The wait until `cost` (at most a full bucket) is there, in ms, after refilling up to `now`. */
+    waitMs(cost: number, now: number): number {
+      bucket.tokens = Math.min(max, bucket.tokens + (now - bucket.at) * perMs);
+      bucket.at = now;
+      const need = Math.min(cost, max);
+      return bucket.tokens >= need ? 0 : Math.ceil((need - bucket.tokens) / perMs);
+    },
+    take(cost: number): void {
+      bucket.tokens -= Math.min(cost, max);
+    },
+  };
 }
 
 /** Reads a bearer token from an `Authorization` header. */

@@ -130,3 +130,27 @@ describe("OpenAI embeddings validation", () => {
     expect(error.code).toBe("max_tokens_per_request");
   });
 });
+
+describe("OpenAI tokens-per-minute limit", () => {
+  it("answers 429 with the wait for the tokens once a second's worth of input tokens is spent, then admits again", async () => {
+    // 60,000 tokens a minute: 1,000 a second wait unused.
+    const limited = await startOpenAIServer({ rateLimit: { tokensPerMinute: 60_000 } });
+    try {
+      const client = new OpenAI({ apiKey: limited.apiKey, baseURL: `${limited.url}/v1`, maxRetries: 0 });
+      const text = " word".repeat(600);
+      expect(encode(text)).toHaveLength(600);
+      await client.embeddings.create({ model: "text-embedding-3-small", input: text });
+      const error = (await rejection(client.embeddings.create({ model: "text-embedding-3-small", input: text }))) as APIError;
+      expect(error.status).toBe(429);
+      // 200 tokens are short at 1 token a millisecond.
+      expect(Number(error.headers?.get("retry-after-ms"))).toBeGreaterThan(100);
+      expect(Number(error.headers?.get("retry-after-ms"))).toBeLessThanOrEqual(200);
+      // A refused request takes nothing: after the wait, the same request passes.
+      await new Promise((resolve) => setTimeout(resolve, Number(error.headers?.get("retry-after-ms")) + 20));
+      await client.embeddings.create({ model: "text-embedding-3-small", input: text });
+      expect(limited.requests.map((request) => request.status)).toEqual([200, 429, 200]);
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -20,7 +20,7 @@ import {
   type StartedServer,
 } from "./fault-server.js";
 import { hashedEmbedding } from "./hashed-embedding.js";
-import { invalid, openaiErrorReply, parseDimensions, parseInputs } from "./openai-input.js";
+import { invalid, openaiErrorReply, parseDimensions, parseInputs, type EmbeddingInput } from "./openai-input.js";
 
 export interface OpenAIServerOptions extends FaultServerOptions {
   /** The only accepted bearer token. Default "sk-test-openai". */
@@ -52,6 +52,24 @@ function encodeBase64(values: readonly number[]): string {
   return buffer.toString("base64");
 }
 
+/** Inputs already parsed (and their tokens counted) for the tokens-per-minute limit, so they are counted once. */
+const parsedInputs = new WeakMap<ServiceRequest, EmbeddingInput[]>();
+
+function inputsOf(request: ServiceRequest): EmbeddingInput[] {
+  const parsed = parsedInputs.get(request) ?? parseInputs(isRecord(request.body) ? request.body.input : undefined);
+  parsedInputs.set(request, parsed);
+  return parsed;
+}
+
+/** A request's input tokens (cl100k), what OpenAI's tokens-per-minute limit counts; 0 for a request the handler will reject. */
+function inputTokens(request: ServiceRequest): number {
+  try {
+    return inputsOf(request).reduce((sum, input) => sum + input.tokenCount, 0);
+  } catch {
+    return 0;
+  }
+}
+
 function embeddings(request: ServiceRequest): ServiceReply {
   if (request.method !== "POST" || request.path !== "/v1/embeddings") {
     return openaiErrorReply(404, { message: `Invalid URL (${request.method} ${request.path})` });
@@ -64,7 +82,7 @@ function embeddings(request: ServiceRequest): ServiceReply {
   if (typeof body.model !== "string") invalid({ message: "you must provide a model parameter", param: "model" });
   const model = body.model;
   const dimension = parseDimensions(model, body.dimensions);
-  const inputs = parseInputs(body.input);
+  const inputs = inputsOf(request);
   const format = body.encoding_format ?? "float";
   if (format !== "float" && format !== "base64") {
     invalid({
@@ -107,6 +125,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       });
     },
     handle: embeddings,
+    tokens: inputTokens,
     error(status) {
       const error = FAULT_ERRORS[status] ?? { message: "Error", type: "server_error", code: null };
       return openaiErrorReply(status, error);
