@@ -111,6 +111,32 @@ describeEachDatabase("search", (target) => {
     expect(await found("the of and in it")).toEqual([]);
   });
 
+  it("reads the query in a language as soon as any client writes a document in it, with no table scan to find the languages", async () => {
+    const database = await target.freshDatabase();
+    const lexical: string[] = [];
+    const first = await target.open({
+      database: { ...database, onQuery: (event) => void (event.sql.includes("ts_rank") && lexical.push(event.sql)) },
+      sync: { onWrite: "none" },
+    });
+    // A second client of the same database: its own connection pool on PostgreSQL; PGlite's in-memory database has one.
+    const second = await target.open({ database: target.name === "pglite" ? { prisma: first.prisma } : database, sync: { onWrite: "none" } });
+    const english = await first.documents.create({ userId: null, title: "Cats", source: "api", language: "en", content: "Cats sleep most of the day." });
+    await first.indexDocuments([english.id]);
+    const found = async (query: string) => (await first.search(query, { userId: null, mode: "lexical", topK: 5 })).map((hit) => hit.document.id);
+    // Only the German stemmer reads "Katze" and "Katzen" as one word.
+    expect(await found("Katze")).toEqual([]);
+    const german = await second.documents.create({ userId: null, title: "Katzen", source: "api", language: "de", content: "Die Katzen schlafen den ganzen Tag." });
+    await second.indexDocuments([german.id]);
+    expect(await found("Katze")).toEqual([german.id]);
+    expect(await found("cat")).toEqual([english.id]);
+    await second.documents.delete(german.id);
+    expect(await found("Katze")).toEqual([]);
+    // The languages in use come from walking Document's index on language, not from reading every document.
+    const params = [[], false, null, null, null, null, null, "Katze", 10, null];
+    const plan = await first.prisma.$queryRawUnsafe<Array<{ "QUERY PLAN": string }>>(`EXPLAIN ${lexical.at(-1)!}`, ...params);
+    expect(plan.map((row) => row["QUERY PLAN"]).join("\n")).toMatch(/Index Only Scan.* using "?Document_language_idx"?/);
+  });
+
   it("ranks by words and meaning together by default, in one SQL statement and one vector query", async () => {
     statements.length = 0;
     const before = storeStats().query;
