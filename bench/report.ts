@@ -100,16 +100,19 @@ export function compareTable(result: SizeResult): string {
 }
 
 export function scaleTable(results: ScaleResult[]): string {
-  const header = ["store", "documents", "chunks", "create rows", "index", "re-index (unchanged)", "search median (hybrid)", "vector search median", "peak RSS MiB", "RSS after MiB", "on disk MiB"];
+  const header = ["store", "documents", "chunks", "create rows", "index", "HNSW build", "re-index (unchanged)", "search median (hybrid)", "vector search median", "lexical search median", "CPU per search (hybrid / vector / lexical)", "peak RSS MiB", "RSS after MiB", "on disk MiB"];
   const rows = results.map((r) => [
     r.store,
     count(r.documents),
     count(r.chunks),
     `${(r.createMs / 1000).toFixed(1)} s`,
     `${(r.indexMs / 1000).toFixed(1)} s`,
+    r.hnswBuildMs === undefined ? "—" : `${(r.hnswBuildMs / 1000).toFixed(1)} s`,
     `${(r.reindexMs / 1000).toFixed(2)} s`,
     `${r.searchMedianMs.toFixed(1)} ms`,
     r.vectorSearchMedianMs === undefined ? "—" : `${r.vectorSearchMedianMs.toFixed(1)} ms`,
+    r.lexicalSearchMedianMs === undefined ? "—" : `${r.lexicalSearchMedianMs.toFixed(1)} ms`,
+    r.searchCpuMedianMs === undefined ? "—" : `${r.searchCpuMedianMs.hybrid.toFixed(1)} / ${r.searchCpuMedianMs.vector.toFixed(1)} / ${r.searchCpuMedianMs.lexical.toFixed(1)} ms`,
     count(r.peakRssMb),
     count(r.rssAfterMb),
     count(r.diskMb),

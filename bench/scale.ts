@@ -13,12 +13,19 @@ export interface ScaleResult {
   documents: number;
   chunks: number;
   createMs: number;
+  /** Through the pipeline; for pgvector, without its HNSW index (see scale-runner.ts). */
   indexMs: number;
+  /** pgvector: building the HNSW index over the loaded table, and ANALYZE (absent in points measured before it was built apart). */
+  hnswBuildMs?: number;
   reindexMs: number;
   /** Default (hybrid) search. */
   searchMedianMs: number;
   /** Vector-mode search (absent in points measured before it was). */
   vectorSearchMedianMs?: number;
+  /** Lexical-mode search: the SQL side of a hybrid search alone (absent in earlier points). */
+  lexicalSearchMedianMs?: number;
+  /** Median CPU time of this process per search, by mode (PGlite's work included; absent in earlier points). */
+  searchCpuMedianMs?: { hybrid: number; vector: number; lexical: number };
   peakRssMb: number;
   rssAfterMb: number;
   /** PGlite's data directory (with pgvector's table and HNSW index for the pgvector store). */

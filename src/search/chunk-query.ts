@@ -56,8 +56,8 @@ export interface ChunkText {
 /**
  * Lexical ranking and hydration in ONE statement. The lexical side matches any of the query's
  * words (an OR query: AND queries match almost nothing for natural questions), read with the text
- * search configuration of each language among the documents in scope, so a query finds each
- * document in its own language, and ranks each
+ * search configuration of each language the documents use, so a query finds each document in its
+ * own language, and ranks each
  * chunk with `ts_rank` normalized by length (1), which tracks BM25 closely. The same statement
  * loads the vector side's candidates. Either way it only returns chunks the database vouches
  * for: recorded by a committed index run, of a document not being deleted, visible to the
@@ -85,15 +85,25 @@ export class ChunkQuery {
     // $8 query text (null: no lexical side), $9 lexical limit (chunks), $10 chunks per document
     // (null: rank chunks; else rank documents by their best chunk and keep their best $10 chunks,
     // so a limit of documents × $10 chunks holds at least that many documents).
-    // The query is read only in the configurations of the languages among the documents in scope:
-    // reading it in all 29 cost more than the ranking (every chunk was tested against every
-    // reading). 'simple' keeps stop words, so its reading drops the words English treats as stop
-    // words ("the", "of"); otherwise nearly every chunk of a document with no language matches,
-    // ranked by its stop words.
+    // The query is read only in the configurations of the languages the table holds (or of the
+    // language filter): reading it in all 29 cost more than the ranking (every chunk was tested
+    // against every reading). The distinct languages are found by walking the index on
+    // Document.language, one probe per language, not by reading the documents: the cost does not
+    // grow with the table, and a language another process has just written is read at once. A
+    // language only other owners use adds a reading that matches none of the caller's chunks
+    // (each chunk is ranked by its own document's reading). 'simple' keeps stop words, so its
+    // reading drops the words English treats as stop words ("the", "of"); otherwise nearly every
+    // chunk of a document with no language matches, ranked by its stop words.
     // The chunks holding any of the words are found once, through the GIN index, before any join:
     // a planner without statistics would otherwise repeat that scan for every document.
-    this.sql = `WITH configs AS (
-         SELECT DISTINCT ${textSearchConfigSql("d.language")} AS config FROM ${document} d WHERE $8::text IS NOT NULL AND ${visible}
+    this.sql = `WITH RECURSIVE languages(language) AS (
+         SELECT min(d.language) FROM ${document} d WHERE $8::text IS NOT NULL AND $7::text IS NULL
+         UNION ALL
+         SELECT (SELECT min(d.language) FROM ${document} d WHERE d.language > l.language) FROM languages l WHERE l.language IS NOT NULL
+       ), configs AS (
+         SELECT ${textSearchConfigSql("l.language")} AS config FROM languages l WHERE l.language IS NOT NULL
+         UNION SELECT ${textSearchConfigSql("$7::text")} WHERE $8::text IS NOT NULL AND $7::text IS NOT NULL
+         UNION SELECT 'simple'::regconfig WHERE $8::text IS NOT NULL AND $7::text IS NULL AND EXISTS (SELECT 1 FROM ${document} d WHERE d.language IS NULL)
        ), q AS (
          SELECT c.config, regexp_replace(plainto_tsquery(c.config, CASE WHEN c.config = 'simple'::regconfig
                   THEN (SELECT coalesce(string_agg(w, ' '), '') FROM unnest(tsvector_to_array(to_tsvector('simple', $8))) AS w WHERE length(to_tsvector('english', w)) > 0)

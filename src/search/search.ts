@@ -8,7 +8,9 @@ import { documentSources } from "../repository/documents.js";
 import { id, text } from "../repository/fields.js";
 import type { ChunkQuery, ChunkText, SearchDocument } from "./chunk-query.js";
 import { fuse } from "./fusion.js";
-import { queryVectors, VectorSideError, type VectorSide } from "./vector-side.js";
+import { embedQuery, queryVectors, VectorSideError, type VectorSide } from "./vector-side.js";
+import { documentIdOf } from "../sync/vector-ids.js";
+import type { VectorMatch } from "../vector-stores/vector-store.js";
 import type { ManagedReranker } from "../rerankers/managed-reranker.js";
 import { candidatePool, rerankCandidates, type RerankSettings } from "./rerank-step.js";
 
@@ -164,7 +166,7 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
   let degraded: SearchDegradation | undefined;
   if (mode !== "lexical") {
     try {
-      const matches = await queryVectors(deps.vectors, q, { ...scope, topK: fetchK, signal: opts.signal });
+      const matches = await vectorCandidates(deps.vectors, q, { ...scope, topK: fetchK, signal: opts.signal }, mode === "vector" && perDocument !== undefined ? poolK : undefined, minScore);
       vectorScores = new Map(matches.filter((match) => match.score >= minScore).map((match) => [match.id, match.score]));
     } catch (error) {
       if (mode === "vector" || opts.signal?.aborted || !(error instanceof VectorSideError)) throw error instanceof VectorSideError ? error.cause : error;
@@ -239,6 +241,37 @@ export async function search(deps: SearchDeps, query: string, options: SearchOpt
   }
   if (degraded) Object.defineProperty(hits, "degraded", { value: degraded, enumerable: false });
   return hits as SearchResults | DocumentResults;
+}
+
+/** The most vector candidates one search reads. */
+const MAX_VECTOR_CANDIDATES = 10_000;
+
+/**
+ * The vector side's matches. With `documents` set (a vector search grouped by document), asks
+ * again for four times as many while the matches hold fewer than that many documents, the store
+ * may hold more (it returned all it was asked for) and they still reach `minScore`: the closest
+ * chunks can crowd into a few documents.
+ */
+async function vectorCandidates(
+  side: VectorSide,
+  query: string,
+  request: Parameters<typeof queryVectors>[2],
+  documents: number | undefined,
+  minScore: number,
+): Promise<VectorMatch[]> {
+  if (documents === undefined) return queryVectors(side, query, request);
+  const vector = await embedQuery(side, query, request.signal);
+  for (let topK = request.topK; ; topK = Math.min(topK * 4, MAX_VECTOR_CANDIDATES)) {
+    const matches = await queryVectors(side, vector, { ...request, topK });
+    if (
+      topK >= MAX_VECTOR_CANDIDATES ||
+      matches.length < topK ||
+      matches.some((match) => match.score < minScore) ||
+      new Set(matches.map((match) => documentIdOf(match.id))).size >= documents
+    ) {
+      return matches;
+    }
+  }
 }
 
 /** Chunk hits (best first) as the best `topK` documents, each with its best `perDocument` chunks. */

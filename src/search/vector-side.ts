@@ -24,15 +24,18 @@ export class VectorSideError extends Error {
 }
 
 /**
- * The vector side of a search, in one place: embeds the query (one embedder request) and asks
+ * The vector side of a search, in one place: embeds the query (one embedder request; or takes
+ * the vector {@link embedQuery} made) and asks
  * the store for the `topK` closest chunks inside the scope (one query per namespace searched),
  * best first. A provider failure comes back as a VectorSideError naming the provider, which
  * search unwraps before anything reaches the caller.
  */
-export async function queryVectors(side: VectorSide, query: string, request: ChunkScope & { topK: number; signal?: AbortSignal | undefined }): Promise<VectorMatch[]> {
-  const vector = await side.embedder.embedQuery(query, { signal: request.signal }).catch((error: unknown) => {
-    throw new VectorSideError("embedder", { cause: error });
-  });
+export async function queryVectors(
+  side: VectorSide,
+  query: string | readonly number[],
+  request: ChunkScope & { topK: number; signal?: AbortSignal | undefined },
+): Promise<VectorMatch[]> {
+  const vector = typeof query === "string" ? await embedQuery(side, query, request.signal) : [...query];
   const owner = request.userId;
   const filter: VectorFilter | undefined = and(
     owner === undefined ? undefined : inList("owner", owner === null ? [PUBLIC_OWNER] : [owner, PUBLIC_OWNER]),
@@ -49,4 +52,11 @@ export async function queryVectors(side: VectorSide, query: string, request: Chu
     throw new VectorSideError("vectorStore", { cause: error });
   });
   return results.flat().sort((a, b) => b.score - a.score);
+}
+
+/** The query's vector (one embedder request); a failure comes back as a VectorSideError. */
+export async function embedQuery(side: VectorSide, query: string, signal: AbortSignal | undefined): Promise<number[]> {
+  return side.embedder.embedQuery(query, { signal }).catch((error: unknown) => {
+    throw new VectorSideError("embedder", { cause: error });
+  });
 }

@@ -15,10 +15,13 @@ describeEachDatabase("search", (target) => {
   const embedder = new CountingEmbedder();
   const storeStats = () => ({ query: store.calls.query, embedderQueries: embedder.queries });
 
+  let database: Awaited<ReturnType<typeof target.freshDatabase>>;
+
   beforeAll(async () => {
+    database = await target.freshDatabase();
     ds = await target.open({
       // The recorded generation is read again once its last read is over 2 s old: not the search's cost.
-      database: { onQuery: (event) => void (event.sql.includes("IndexGeneration") || statements.push(event)) },
+      database: { ...database, onQuery: (event) => void (event.sql.includes("IndexGeneration") || statements.push(event)) },
       vectorStore: store,
       embedder,
       sync: { onWrite: "none" },
@@ -109,6 +112,25 @@ describeEachDatabase("search", (target) => {
     expect(await found("the marmot of it")).toEqual([marmot.id]);
     expect(await found("walrus and marmot")).toEqual([english.id, marmot.id].sort());
     expect(await found("the of and in it")).toEqual([]);
+  });
+
+  it("reads the query in a language as soon as any client writes a document in it, with no table scan to find the languages", async () => {
+    // A second client of the same database: its own connection pool on PostgreSQL; PGlite's in-memory database has one.
+    const second = await target.open({ database: target.name === "pglite" ? { prisma: ds.prisma } : database, vectorStore: store, embedder, sync: { onWrite: "none" } });
+    const found = async (query: string) => (await ds.search(query, { userId: null, mode: "lexical", topK: 5 })).map((hit) => hit.document.id);
+    // Only the German stemmer reads "Katze" and "Katzen" as one word; no document is German yet.
+    expect(await found("Katze")).toEqual([]);
+    const german = await second.documents.create({ userId: null, title: "Katzen", source: "api", language: "de", content: "Die Katzen schlafen den ganzen Tag." });
+    await second.indexDocuments([german.id]);
+    statements.length = 0;
+    expect(await found("Katze")).toEqual([german.id]);
+    const lexical = statements.find((event) => event.sql.includes("ts_rank"))!.sql;
+    await second.documents.delete(german.id);
+    expect(await found("Katze")).toEqual([]);
+    // The languages in use come from walking Document's index on language, not from reading every document.
+    const params = [[], false, null, null, null, null, null, "Katze", 10, null];
+    const plan = await ds.prisma.$queryRawUnsafe<Array<{ "QUERY PLAN": string }>>(`EXPLAIN ${lexical}`, ...params);
+    expect(plan.map((row) => row["QUERY PLAN"]).join("\n")).toMatch(/Index Only Scan.* using "?Document_language_idx"?/);
   });
 
   it("ranks by words and meaning together by default, in one SQL statement and one vector query", async () => {

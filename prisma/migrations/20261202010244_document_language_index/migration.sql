@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Document_language_idx" ON "Document"("language");
