@@ -74,7 +74,7 @@ export interface ProductionRunResult {
   readonly chunks: number;
   readonly server: ProductionServerCounts;
   readonly workers: WorkerReport[];
-  readonly reconcile: { readonly vectorsInStore: number; readonly vectorsRecorded: number; readonly orphans: number; readonly missing: number; readonly mismatched: number; readonly stuck: number };
+  readonly reconcile: { readonly vectorsInStore: number; readonly vectorsRecorded: number; readonly orphans: number; readonly missing: number; readonly mismatched: number; readonly stuck: number; readonly listRequests: number; readonly fetchRequests: number };
   /** Documents not INDEXED at the end, and jobs parked as DEAD. */
   readonly notIndexed: number;
   readonly deadJobs: number;
@@ -297,6 +297,8 @@ export async function productionRun(label: string, settings: ProductionSettings,
     await servers.faults(false);
     const server = await servers.counts();
     const report = await store.reconcile();
+    // Reconcile's own requests: the figures above were taken before it ran.
+    const afterReconcile = await servers.counts();
     const final = await store.sync.stats();
     const { rows: counts } = await admin.query<{ not_indexed: string; chunks: string }>(
       `SELECT count(*) FILTER (WHERE "indexStatus" <> 'INDEXED') AS not_indexed, COALESCE(sum("chunkCount"), 0) AS chunks FROM ${table("Document")}`,
@@ -324,6 +326,8 @@ export async function productionRun(label: string, settings: ProductionSettings,
         missing: report.missing.count,
         mismatched: report.mismatched.count,
         stuck: report.stuck.indexing.length + report.stuck.deleting.length,
+        listRequests: afterReconcile.vectors.list - server.vectors.list,
+        fetchRequests: afterReconcile.vectors.fetch - server.vectors.fetch,
       },
       notIndexed: Number(counts[0]!.not_indexed),
       deadJobs: final.dead,

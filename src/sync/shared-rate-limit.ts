@@ -25,9 +25,15 @@ const NO_LIMIT = 1e15;
 
 /**
  * A token bucket in PostgreSQL, one row per key (an embedder's id), shared by every worker in
- * every process: each request takes one request and its tokens, the bucket refills at the
- * per-minute rates and holds at most one second of them (so no burst goes past what the
- * provider's own per-minute bucket allows), and a Retry-After pauses the bucket for everyone.
+ * every process: the bucket refills at the per-minute rates and holds at most one second of them
+ * (so no burst goes past what the provider's own per-minute bucket allows), and a Retry-After
+ * pauses it for everyone.
+ *
+ * Each request takes its request and its tokens at once, even when the bucket does not hold them
+ * yet (it goes into debt), and is sent when the refill has paid the debt back: requests go in the
+ * order they asked, each as soon as the bucket would have held its cost. Waiting instead until
+ * the bucket held the cost starved large requests: one costing a full second waited for a full
+ * bucket while other workers kept taking smaller shares, until its run's lease ran out.
  */
 export class SharedRateLimit implements RateLimiter {
   private readonly table: string;
@@ -52,28 +58,20 @@ export class SharedRateLimit implements RateLimiter {
 
   async acquire(tokens: number, signal?: AbortSignal): Promise<void> {
     await this.ensureRow();
-    // A request larger than a second's tokens still goes, once the bucket is full.
+    // A request larger than a second's tokens costs a second's: the provider lets it through once its bucket is full.
     const cost = Math.min(Math.max(0, tokens), this.tokenCapacity);
     for (;;) {
-      const [row] = await this.prisma.$queryRawUnsafe<Array<{ waitMs: number }>>(
-        `WITH refill AS (
-           SELECT LEAST($2::float8, requests + $3::float8 * extract(epoch FROM now() - "refilledAt")) AS requests,
-                  LEAST($4::float8, tokens + $5::float8 * extract(epoch FROM now() - "refilledAt")) AS tokens,
-                  extract(epoch FROM "pausedUntil" - now()) AS paused
-             FROM ${this.table} WHERE key = $1
-         ), taken AS (
+      const [row] = await this.prisma.$queryRawUnsafe<Array<{ taken: boolean; waitMs: number }>>(
+        `WITH taken AS (
            UPDATE ${this.table} b
               SET requests = LEAST($2::float8, b.requests + $3::float8 * extract(epoch FROM now() - b."refilledAt")) - 1,
                   tokens = LEAST($4::float8, b.tokens + $5::float8 * extract(epoch FROM now() - b."refilledAt")) - $6::float8,
                   "refilledAt" = now()
             WHERE b.key = $1 AND b."pausedUntil" <= now()
-              AND LEAST($2::float8, b.requests + $3::float8 * extract(epoch FROM now() - b."refilledAt")) >= 1
-              AND LEAST($4::float8, b.tokens + $5::float8 * extract(epoch FROM now() - b."refilledAt")) >= $6::float8
-           RETURNING 1
+           RETURNING GREATEST(-b.requests / $3::float8, -b.tokens / $5::float8, 0) * 1000 AS wait
          )
-         SELECT CASE WHEN EXISTS (SELECT 1 FROM taken) THEN 0
-                     ELSE GREATEST(paused, (1 - requests) / $3::float8, ($6::float8 - tokens) / $5::float8, 0.001) * 1000 END::float8 AS "waitMs"
-           FROM refill`,
+         SELECT EXISTS (SELECT 1 FROM taken) AS taken,
+                COALESCE((SELECT wait FROM taken), (SELECT GREATEST(extract(epoch FROM "pausedUntil" - now()) * 1000, 1) FROM ${this.table} WHERE key = $1), 0)::float8 AS "waitMs"`,
         this.key,
         this.requestCapacity,
         this.requestRate,
@@ -82,10 +80,24 @@ export class SharedRateLimit implements RateLimiter {
         cost,
       );
       const waitMs = row?.waitMs ?? 0;
-      if (waitMs <= 0) return;
-      // Jitter spreads the workers that wake for the same refill.
+      if (row?.taken) {
+        if (waitMs <= 0) return;
+        // The share is taken: wait for the refill to pay it back, then for any pause a 429 began meanwhile.
+        await sleep(waitMs, signal);
+        await this.sleepOutPause(signal);
+        return;
+      }
+      // Paused: every worker waits it out (jitter spreads those that wake at once), then takes its turn.
       await sleep(Math.min(waitMs, 5_000) * (1 + Math.random() * 0.2), signal);
     }
+  }
+
+  private async sleepOutPause(signal: AbortSignal | undefined): Promise<void> {
+    const [row] = await this.prisma.$queryRawUnsafe<Array<{ pausedMs: number }>>(
+      `SELECT GREATEST(extract(epoch FROM "pausedUntil" - now()) * 1000, 0)::float8 AS "pausedMs" FROM ${this.table} WHERE key = $1`,
+      this.key,
+    );
+    if ((row?.pausedMs ?? 0) > 0) await sleep(row!.pausedMs, signal);
   }
 
   async pause(ms: number): Promise<void> {
