@@ -157,6 +157,19 @@ export async function openVectorIndex(
     const rebuilt = await rebuildEmbedder(generation, context);
     return rebuilt ? manage(rebuilt) : configured;
   };
+  /**
+   * The store holding `live`'s vectors. Where this process is configured for another place of the
+   * same provider (another Pinecone index or prefix: the other side of a model change), the
+   * recorded place is opened with this process's key and host, as a cut-over's follower opens it;
+   * the guard then says whether this process may use it. Never the configured place for the
+   * recorded vectors: another index may not even have their dimension.
+   */
+  const liveStore = async (live: IndexGeneration): Promise<VectorStore> => {
+    const sameProvider = storeConfig !== undefined && "provider" in storeConfig && live.storeConfig?.provider === storeConfig.provider;
+    if (live.store === layout.store || !sameProvider) return firstStore;
+    await firstStore.close?.();
+    return createVectorStore(storeConfigFor(live.storeConfig, storeConfig), context);
+  };
   /** The sync pipeline of one generation: its embedder and store, and the parts that use them. */
   const pipelineFor = async (generation: IndexGeneration, store: VectorStore, embedder: ManagedEmbedder): Promise<Pipeline> => {
     // The store is opened for the recorded vectors, even when this process cannot use them: it
@@ -176,7 +189,7 @@ export async function openVectorIndex(
     };
   };
   const live = (await guard.state()).generation;
-  let pipeline = await pipelineFor(live, firstStore, await embedderFor(live));
+  let pipeline = await pipelineFor(live, await liveStore(live), await embedderFor(live));
   const closePipeline = async (old: Pipeline) => {
     await Promise.allSettled([old.store.close(), old.embedder === configured ? undefined : old.embedder.inner.close?.()]);
   };
