@@ -158,17 +158,27 @@ export async function openVectorIndex(
     return rebuilt ? manage(rebuilt) : configured;
   };
   /**
-   * The store holding `live`'s vectors. Where this process is configured for another place of the
-   * same provider (another Pinecone index or prefix: the other side of a model change), the
-   * recorded place is opened with this process's key and host, as a cut-over's follower opens it;
-   * the guard then says whether this process may use it. Never the configured place for the
-   * recorded vectors: another index may not even have their dimension.
+   * The pipeline of the live generation this process opens with. Where this process is configured
+   * for another place of the same provider (another Pinecone index or prefix, another table: the
+   * other side of a model change), the recorded place is opened with this process's key and host,
+   * as a cut-over's follower opens it, and never created; the guard then says whether this
+   * process may use it. Not the configured place: another index may not even have the recorded
+   * dimension. Only when the recorded place cannot be opened, the configured one is.
    */
-  const liveStore = async (live: IndexGeneration): Promise<VectorStore> => {
+  const openLive = async (live: IndexGeneration, embedder: ManagedEmbedder): Promise<Pipeline> => {
     const sameProvider = storeConfig !== undefined && "provider" in storeConfig && live.storeConfig?.provider === storeConfig.provider;
-    if (live.store === layout.store || !sameProvider) return firstStore;
-    await firstStore.close?.();
-    return createVectorStore(storeConfigFor(live.storeConfig, storeConfig), context);
+    if (live.store === layout.store || !sameProvider) return pipelineFor(live, firstStore, embedder);
+    const { createIfMissing: _create, ...recorded } = storeConfigFor(live.storeConfig, storeConfig) as VectorStoreConfig & { createIfMissing?: unknown };
+    const store = await createVectorStore(recorded as VectorStoreConfig, context);
+    try {
+      const opened = await pipelineFor(live, store, embedder);
+      await firstStore.close?.();
+      return opened;
+    } catch (error) {
+      await store.close?.();
+      logger.warn("could not open the recorded vector store; opening the configured one", { recorded: live.store, configured: layout.store, error });
+      return pipelineFor(live, firstStore, embedder);
+    }
   };
   /** The sync pipeline of one generation: its embedder and store, and the parts that use them. */
   const pipelineFor = async (generation: IndexGeneration, store: VectorStore, embedder: ManagedEmbedder): Promise<Pipeline> => {
@@ -189,7 +199,7 @@ export async function openVectorIndex(
     };
   };
   const live = (await guard.state()).generation;
-  let pipeline = await pipelineFor(live, await liveStore(live), await embedderFor(live));
+  let pipeline = await openLive(live, await embedderFor(live));
   const closePipeline = async (old: Pipeline) => {
     await Promise.allSettled([old.store.close(), old.embedder === configured ? undefined : old.embedder.inner.close?.()]);
   };

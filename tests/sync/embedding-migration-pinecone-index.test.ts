@@ -102,7 +102,7 @@ describeEachDatabase(
         const vectorStore = store(newIndex);
         expect(await ds.embeddings.plan({ to, vectorStore })).toMatchObject({ from: OLD, to: NEW, store: `pinecone:${newIndex}/`, documents: 12, chunks: 12 });
         // A plan writes nothing: no index is created for it.
-        await expect(async () => pinecone.storedVectors(newIndex)).rejects.toThrow(/no index named/);
+        expect(() => pinecone.storedVectors(newIndex)).toThrow(/no index named/);
 
         const run = await migrateWhileBusy(ds, { initial: 12, models: [OLD, NEW] }, (onProgress) => ds.embeddings.migrate({ to, vectorStore, batchSize: 3, onProgress }));
         expect(run.result).toMatchObject({ from: OLD, to: NEW, removed: expect.any(Number) });
@@ -142,6 +142,13 @@ describeEachDatabase(
         const stale = await reopen({ embedder: oldEmbedder(), vectorStore: store(oldIndex) });
         await expect(stale.search("zebra3 river3", { userId: null, mode: "vector", topK: 1 })).rejects.toMatchObject({ code: "EMBEDDER_MISMATCH" });
         expect(await ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 } });
+
+        // The recorded index deleted behind dualstore's back: a process configured for yet another
+        // index opens (its own), is told the place differs, and never creates the recorded one again.
+        await new Pinecone({ apiKey: pinecone.apiKey, controllerHostUrl: pinecone.url, maxRetries: 0 }).deleteIndex(newIndex);
+        const astray = await reopen({ embedder: newEmbedder(), vectorStore: store(`${newIndex}-x`) });
+        expect(await astray.health()).toMatchObject({ status: "degraded", index: { status: "down", error: expect.stringContaining(`pinecone:${newIndex}/`) } });
+        expect(() => pinecone.storedVectors(newIndex)).toThrow(/no index named/);
       });
 
       it(`abort deletes what was built in the new index and leaves the old index and its searches as they were${how}`, async () => {
@@ -184,6 +191,25 @@ describeEachDatabase(
         expect(pinecone.storedVectors(oldIndex)).toHaveLength(10);
         expect(pinecone.storedVectors(newIndex)).toEqual([]);
         expect(await ds.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 }, building: null });
+      });
+
+      it(`a migration stopped in one process is finished by another configured with the new model and the new index, which deletes the old index's vectors${how}`, async () => {
+        const { ds, oldIndex, newIndex, store, reopen } = await open(target, byHost);
+        for (let i = 0; i < 6; i++) await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) });
+        const stopper = new AbortController();
+        await expect(
+          ds.embeddings.migrate({ to: newEmbedder(), vectorStore: store(newIndex), batchSize: 3, signal: stopper.signal, onProgress: (p) => p.built >= 3 && stopper.abort() }),
+        ).rejects.toMatchObject({ code: "ABORTED" });
+        const environment = { OPENAI_API_KEY: openai.apiKey, OPENAI_BASE_URL: `${openai.url}/v1`, ...(byHost ? { PINECONE_HOST: pinecone.indexHost(oldIndex) } : {}) };
+        const next = await reopen({ embedder: newEmbedder(), vectorStore: store(newIndex), env: environment });
+        expect(await next.embeddings.migrate({ to: newEmbedder(), vectorStore: store(newIndex), batchSize: 3 })).toMatchObject({ from: OLD, to: NEW, documents: 6, built: 6, removed: 6 });
+        pinecone.settle();
+        expect(pinecone.storedVectors(oldIndex)).toEqual([]);
+        expect(pinecone.storedVectors(newIndex)).toHaveLength(6);
+        const [hit] = await next.search("zebra2 river2", { userId: null, mode: "vector", topK: 1 });
+        expect(hit!.document.title).toBe("n2");
+        expect(modelOf(hit!, [OLD, NEW])).toBe(NEW);
+        expect(await next.reconcile()).toMatchObject({ orphans: { count: 0 }, missing: { count: 0 }, mismatched: { count: 0 }, building: null });
       });
     }
   },
