@@ -70,6 +70,9 @@ export function storeConfigFor(record: StoreRecord | null, own: VectorStoreConfi
   if (own === undefined || !("provider" in own) || own.provider !== record.provider) return record as VectorStoreConfig;
   const lent: Record<string, unknown> = { ...own };
   for (const key of STORE_KEYS[record.provider]) delete lent[key];
+  // A Pinecone place recorded without an index was reached by host or PINECONE_INDEX: it exists,
+  // and this process's createIfMissing (which needs an index named in the options) is not for it.
+  if (record.provider === "pinecone" && record.index === undefined) delete lent.createIfMissing;
   return { ...lent, ...record } as VectorStoreConfig;
 }
 
@@ -98,10 +101,14 @@ export function chunkerRecord(options: RecursiveChunkerOptions | undefined): Chu
   return { ...(options?.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }), ...(options?.overlap === undefined ? {} : { overlap: options.overlap }) };
 }
 
-/** Differences between the recorded layout and this process's, as `<what>: recorded X, configured Y`. */
-export function layoutDifferences(recorded: IndexLayout, current: IndexLayout): string[] {
+/**
+ * Differences between the recorded layout and this process's, as `<what>: recorded X, configured Y`.
+ * `alsoStore` is another place this process may be configured with (the one a model change builds).
+ */
+export function layoutDifferences(recorded: IndexLayout, current: IndexLayout, alsoStore?: string): string[] {
   const differences: string[] = [];
   for (const key of ["namespacing", "chunker", "store"] as const) {
+    if (key === "store" && current.store === alsoStore) continue;
     if (recorded[key] !== current[key]) differences.push(`${key}: recorded ${JSON.stringify(recorded[key])}, configured ${JSON.stringify(current[key])}`);
   }
   return differences;
@@ -109,9 +116,11 @@ export function layoutDifferences(recorded: IndexLayout, current: IndexLayout): 
 
 /** The error a process gets when its layout is not the recorded one (null when it is). */
 export function mismatchError(recorded: IndexLayout, current: IndexLayout, building?: IndexLayout | null): EmbedderMismatchError | IndexLayoutMismatchError | null {
-  // A process configured with the model being built may serve the live one meanwhile.
-  if (recorded.embedder !== current.embedder && building?.embedder !== current.embedder) return new EmbedderMismatchError(recorded.embedder, current.embedder);
-  const differences = layoutDifferences(recorded, current);
+  // A process configured with the model being built may serve the live one meanwhile, whether it
+  // names the live place or the new one (another Pinecone index or prefix).
+  const forBuilding = building?.embedder === current.embedder;
+  if (recorded.embedder !== current.embedder && !forBuilding) return new EmbedderMismatchError(recorded.embedder, current.embedder);
+  const differences = layoutDifferences(recorded, current, forBuilding ? building.store : undefined);
   return differences.length > 0 ? new IndexLayoutMismatchError(differences) : null;
 }
 

@@ -157,6 +157,29 @@ export async function openVectorIndex(
     const rebuilt = await rebuildEmbedder(generation, context);
     return rebuilt ? manage(rebuilt) : configured;
   };
+  /**
+   * The pipeline of the live generation this process opens with. Where this process is configured
+   * for another place of the same provider (another Pinecone index or prefix, another table: the
+   * other side of a model change), the recorded place is opened with this process's key and host,
+   * as a cut-over's follower opens it, and never created; the guard then says whether this
+   * process may use it. Not the configured place: another index may not even have the recorded
+   * dimension. Only when the recorded place cannot be opened, the configured one is.
+   */
+  const openLive = async (live: IndexGeneration, embedder: ManagedEmbedder): Promise<Pipeline> => {
+    const sameProvider = storeConfig !== undefined && "provider" in storeConfig && live.storeConfig?.provider === storeConfig.provider;
+    if (live.store === layout.store || !sameProvider) return pipelineFor(live, firstStore, embedder);
+    const { createIfMissing: _create, ...recorded } = storeConfigFor(live.storeConfig, storeConfig) as VectorStoreConfig & { createIfMissing?: unknown };
+    const store = await createVectorStore(recorded as VectorStoreConfig, context);
+    try {
+      const opened = await pipelineFor(live, store, embedder);
+      await firstStore.close?.();
+      return opened;
+    } catch (error) {
+      await store.close?.();
+      logger.warn("could not open the recorded vector store; opening the configured one", { recorded: live.store, configured: layout.store, error });
+      return pipelineFor(live, firstStore, embedder);
+    }
+  };
   /** The sync pipeline of one generation: its embedder and store, and the parts that use them. */
   const pipelineFor = async (generation: IndexGeneration, store: VectorStore, embedder: ManagedEmbedder): Promise<Pipeline> => {
     // The store is opened for the recorded vectors, even when this process cannot use them: it
@@ -176,7 +199,7 @@ export async function openVectorIndex(
     };
   };
   const live = (await guard.state()).generation;
-  let pipeline = await pipelineFor(live, firstStore, await embedderFor(live));
+  let pipeline = await openLive(live, await embedderFor(live));
   const closePipeline = async (old: Pipeline) => {
     await Promise.allSettled([old.store.close(), old.embedder === configured ? undefined : old.embedder.inner.close?.()]);
   };

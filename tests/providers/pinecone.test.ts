@@ -352,6 +352,21 @@ describe("Pinecone configuration", () => {
     await inner.init({ dimension: DIMENSION });
     expect((await inner.describe()).dimension).toBe(DIMENSION);
   });
+
+  it("takes PINECONE_HOST as PINECONE_INDEX's host: another index named in the options is found by its name, not sent there", async () => {
+    const env = { PINECONE_API_KEY: API_KEY, PINECONE_HOST: server.indexHost("wide") };
+    const named = await createPineconeVectorStore({ controllerHostUrl: server.url, index: "docs" }, { env, logger });
+    await named.init({ dimension: DIMENSION });
+    const ns = freshNamespace();
+    await named.upsert([{ id: "named#1", values: vector(1), metadata: {} }], ns);
+    server.settle();
+    expect(storedIds(ns)).toEqual(["named#1"]);
+    const paired = await createPineconeVectorStore({ controllerHostUrl: server.url, index: "wide" }, { env: { ...env, PINECONE_INDEX: "wide" }, logger });
+    await paired.init({ dimension: 1536 });
+    await paired.upsert([{ id: "paired#1", values: vector(1, 1536), metadata: {} }], ns);
+    server.settle();
+    expect(storedIds(ns, "wide")).toEqual(["paired#1"]);
+  });
 });
 
 describe("Pinecone errors never carry the API key", () => {

@@ -13,7 +13,8 @@ export interface PineconeVectorStoreConfig {
   index?: string;
   /**
    * Data-plane host of the index (as the Pinecone console shows it). Default: the PINECONE_HOST
-   * environment variable, else the host the control plane reports for `index`.
+   * environment variable when `index` is unset or is PINECONE_INDEX (the variable is that
+   * index's host), else the host the control plane reports for `index`.
    */
   host?: string;
   /** Control-plane URL, for tests and proxies. Default: Pinecone's own (https://api.pinecone.io). */
@@ -71,7 +72,9 @@ export function parsePineconeConfig(config: PineconeVectorStoreConfig, env: Node
     ...config,
     apiKey: config.apiKey ?? fromEnvironment("apiKey"),
     index: config.index ?? fromEnvironment("index"),
-    host: config.host ?? fromEnvironment("host"),
+    // PINECONE_HOST is PINECONE_INDEX's host: another index named here is found by its name, never
+    // sent to that host (a model change's new index, opened by a process deployed with the old one's).
+    host: config.host ?? (config.index === undefined || config.index === fromEnvironment("index") ? fromEnvironment("host") : undefined),
   };
   // Names where a setting came from: the option, or the environment variable it fell back to.
   const label = (option: string): string => {
