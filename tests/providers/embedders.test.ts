@@ -137,7 +137,7 @@ describe("OpenAI embedder against the protocol server", () => {
     ]);
   });
 
-  it("decodes the SDK's base64 vectors to the same floats the API returns as JSON", async () => {
+  it("decodes base64 vectors to the same floats the API returns as JSON, several of them in one response", async () => {
     const vector = await (await create()).embedQuery("same text");
     expect(body(server.requests[0]!).encoding_format).toBe("base64");
     const response = await fetch(`${server.url}/v1/embeddings`, {
@@ -148,6 +148,10 @@ describe("OpenAI embedder against the protocol server", () => {
     const floats = ((await response.json()) as { data: Array<{ embedding: number[] }> }).data[0]!.embedding;
     expect(Array.isArray(vector)).toBe(true);
     expect(vector).toEqual(floats);
+    // The decoder reuses one buffer: each vector of a batch is still its own.
+    const [a, b] = await (await create()).embedDocuments(["same text", "other text"]);
+    expect(a).toEqual(floats);
+    expect(b).not.toEqual(floats);
   });
 
   it("refuses empty and whitespace-only texts before sending anything", async () => {
