@@ -10,7 +10,8 @@
 import { startOpenAIServer } from "../tests/servers/openai-server.js";
 import { startPineconeServer } from "../tests/servers/pinecone-server.js";
 import type { RecordedRequest } from "../tests/servers/fault-server.js";
-import type { ProductionServerCommand, ProductionServerCounts, ProductionServerReply, ProductionServerSettings } from "./production-servers.js";
+import type { ProductionServerCommand, ProductionServerCounts, ProductionServerSettings } from "./production-servers.js";
+import { serveCommands } from "./server-ipc.js";
 
 const settings = JSON.parse(process.env.BENCH_PRODUCTION_SERVERS ?? "{}") as ProductionServerSettings;
 const openai = await startOpenAIServer({ apiKey: "sk-bench", rateLimit: { requestsPerMinute: settings.requestsPerMinute, tokensPerMinute: settings.tokensPerMinute } });
@@ -100,10 +101,4 @@ async function handle(command: ProductionServerCommand): Promise<unknown> {
   }
 }
 
-process.on("message", (command: ProductionServerCommand) => {
-  handle(command).then(
-    (result) => process.send!({ id: command.id, result } satisfies ProductionServerReply),
-    (error: unknown) => process.send!({ id: command.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ProductionServerReply),
-  );
-});
-process.send!({ id: 0, result: { openai: { url: `${openai.url}/v1`, apiKey: openai.apiKey }, pinecone: { url: pinecone.url, apiKey: pinecone.apiKey } } } satisfies ProductionServerReply);
+serveCommands(handle, { openai: { url: `${openai.url}/v1`, apiKey: openai.apiKey }, pinecone: { url: pinecone.url, apiKey: pinecone.apiKey } });

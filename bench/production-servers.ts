@@ -2,9 +2,8 @@
  * The parent's handle on the production scenario's services (production-server-process.ts, a
  * process of its own): OpenAI with the provider's rate limits, Pinecone, both with random faults.
  */
-import { fork } from "node:child_process";
+import { forkServerProcess } from "./server-ipc.js";
 
-const HOOKS = new URL("./hooks.ts", import.meta.url).href;
 const SCRIPT = new URL("./production-server-process.ts", import.meta.url);
 
 export interface ProductionServerSettings {
@@ -36,10 +35,6 @@ export type ProductionServerCommand =
   | { id: number; type: "counts" }
   | { id: number; type: "close" };
 
-export type ProductionServerReply = { id: number; result: unknown } | { id: number; error: string };
-
-type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
-
 export interface Endpoint {
   readonly url: string;
   readonly apiKey: string;
@@ -58,46 +53,16 @@ export interface ProductionServers {
 }
 
 export async function startProductionServers(settings: ProductionServerSettings): Promise<ProductionServers> {
-  const child = fork(SCRIPT, [], {
-    execArgv: ["--import", HOOKS, "--max-old-space-size=8192"],
+  const servers = await forkServerProcess<ProductionServerCommand, { openai: Endpoint; pinecone: Endpoint }>(SCRIPT, {
+    name: "production servers",
+    heapMb: 8192,
     env: { ...process.env, BENCH_PRODUCTION_SERVERS: JSON.stringify(settings) },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let exited: Error | undefined;
-  child.on("message", (reply: ProductionServerReply) => {
-    const pending = waiting.get(reply.id);
-    waiting.delete(reply.id);
-    if ("error" in reply) pending?.reject(new Error(`production servers: ${reply.error}`));
-    else pending?.resolve(reply.result);
-  });
-  child.on("exit", (code, signal) => {
-    exited = new Error(`production servers exited (${signal ?? code})`);
-    for (const pending of waiting.values()) pending.reject(exited);
-    waiting.clear();
-  });
-  let nextId = 1;
-  const ask = <T>(request: WithoutId<ProductionServerCommand>): Promise<T> => {
-    if (exited) return Promise.reject(exited);
-    const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
-      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      child.send({ ...request, id });
-    });
-  };
-  const endpoints = await new Promise<{ openai: Endpoint; pinecone: Endpoint }>((resolve, reject) => waiting.set(0, { resolve: resolve as (value: unknown) => void, reject }));
   return {
-    ...endpoints,
-    createIndex: (name, dimension) => ask<string>({ type: "createIndex", name, dimension }),
-    faults: (on) => ask<void>({ type: "faults", on }),
-    counts: () => ask<ProductionServerCounts>({ type: "counts" }),
-    async close() {
-      if (exited) return;
-      const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      await ask<void>({ type: "close" }).catch(() => undefined);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await gone;
-      clearTimeout(timer);
-    },
+    ...servers.ready,
+    createIndex: (name, dimension) => servers.ask<string>({ type: "createIndex", name, dimension }),
+    faults: (on) => servers.ask<void>({ type: "faults", on }),
+    counts: () => servers.ask<ProductionServerCounts>({ type: "counts" }),
+    close: () => servers.close(),
   };
 }

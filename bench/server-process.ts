@@ -11,7 +11,8 @@
 import { startPineconeServer } from "../tests/servers/pinecone-server.js";
 import { startEmbeddingServer } from "./embedding-server.js";
 import { EMBEDDING_DIMENSION } from "./embedding-server.js";
-import type { ServerCommand, ServerCounts, ServerReply, VectorRequestCounts } from "./servers.js";
+import type { ServerCommand, ServerCounts, VectorRequestCounts } from "./servers.js";
+import { serveCommands } from "./server-ipc.js";
 
 const pinecone = await startPineconeServer({ apiKey: "pc-bench" });
 const openai = await startEmbeddingServer();
@@ -91,10 +92,4 @@ async function handle(command: ServerCommand): Promise<unknown> {
   }
 }
 
-process.on("message", (command: ServerCommand) => {
-  handle(command).then(
-    (result) => process.send!({ id: command.id, result } satisfies ServerReply),
-    (error: unknown) => process.send!({ id: command.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ServerReply),
-  );
-});
-process.send!({ id: 0, result: { pinecone: { url: pinecone.url, apiKey: pinecone.apiKey }, openai: { url: openai.url, apiKey: openai.apiKey } } } satisfies ServerReply);
+serveCommands(handle, { pinecone: { url: pinecone.url, apiKey: pinecone.apiKey }, openai: { url: openai.url, apiKey: openai.apiKey } });

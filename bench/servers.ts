@@ -2,11 +2,10 @@
  * The remote services both libraries talk to during the benchmark, on 127.0.0.1, run by
  * server-process.ts in a child process of their own; this is the parent's handle on them.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { forkServerProcess } from "./server-ipc.js";
 
 export { EMBEDDING_DIMENSION, EMBEDDING_MODEL } from "./embedding-server.js";
 
-const HOOKS = new URL("./hooks.ts", import.meta.url).href;
 const SCRIPT = new URL("./server-process.ts", import.meta.url);
 /**
  * The Pinecone server keeps every index in memory as plain number arrays (~12 KB a vector at
@@ -45,12 +44,6 @@ export type ServerCommand =
   | { id: number; type: "takeCounts" }
   | { id: number; type: "close" };
 
-export type ServerReply = { id: number; result: unknown } | { id: number; error: string };
-
-/** A command before it is given its id (Omit over each member of the union). */
-type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
-type Request = WithoutId<ServerCommand>;
-
 export interface Endpoint {
   readonly url: string;
   readonly apiKey: string;
@@ -70,47 +63,13 @@ export interface BenchServers {
 }
 
 export async function startBenchServers(): Promise<BenchServers> {
-  const child: ChildProcess = fork(SCRIPT, [], {
-    execArgv: ["--import", HOOKS, `--max-old-space-size=${SERVER_HEAP_MB}`],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  let exited: Error | undefined;
-  child.on("message", (reply: ServerReply) => {
-    const pending = waiting.get(reply.id);
-    waiting.delete(reply.id);
-    if ("error" in reply) pending?.reject(new Error(`bench servers: ${reply.error}`));
-    else pending?.resolve(reply.result);
-  });
-  child.on("exit", (code, signal) => {
-    exited = new Error(`bench servers exited (${signal ?? code})`);
-    for (const pending of waiting.values()) pending.reject(exited);
-    waiting.clear();
-  });
-  let nextId = 1;
-  const ask = <T>(request: Request): Promise<T> => {
-    if (exited) return Promise.reject(exited);
-    const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
-      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      child.send({ ...request, id });
-    });
-  };
-  const ready = new Promise<{ pinecone: Endpoint; openai: Endpoint }>((resolve, reject) => waiting.set(0, { resolve: resolve as (value: unknown) => void, reject }));
-  const endpoints = await ready;
+  const servers = await forkServerProcess<ServerCommand, { pinecone: Endpoint; openai: Endpoint }>(SCRIPT, { name: "bench servers", heapMb: SERVER_HEAP_MB });
   return {
-    ...endpoints,
-    createIndex: (name) => ask<string>({ type: "createIndex", name }),
-    deleteIndex: (name) => ask<void>({ type: "deleteIndex", name }),
-    storedVectors: (name) => ask<number>({ type: "storedVectors", name }),
-    takeCounts: () => ask<ServerCounts>({ type: "takeCounts" }),
-    async close() {
-      if (exited) return;
-      const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      await ask<void>({ type: "close" }).catch(() => undefined);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await gone;
-      clearTimeout(timer);
-    },
+    ...servers.ready,
+    createIndex: (name) => servers.ask<string>({ type: "createIndex", name }),
+    deleteIndex: (name) => servers.ask<void>({ type: "deleteIndex", name }),
+    storedVectors: (name) => servers.ask<number>({ type: "storedVectors", name }),
+    takeCounts: () => servers.ask<ServerCounts>({ type: "takeCounts" }),
+    close: () => servers.close(),
   };
 }
