@@ -7,14 +7,14 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { distReady, RunnerProcess } from "./child.js";
 import type { Corpus, CorpusStats } from "./corpus.js";
 import { isSearch, SCENARIO_LIBRARIES, SCENARIOS, type RunnerConfig, type Scenario, type Splitter, type StepReport } from "./protocol.js";
 import { EMBEDDING_MODEL, type BenchServers, type ServerCounts, type VectorRequestCounts } from "./servers.js";
-import { median, percentile, ratio } from "./stats.js";
+import { machineTimes, median, percentile, ratio } from "./stats.js";
 
 export const LIBRARIES = ["dualstore", "langchain"] as const;
 export type Library = (typeof LIBRARIES)[number];
@@ -101,18 +101,6 @@ export interface SizeResult {
 
 const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-/** Busy and total CPU time of every core, from the kernel's counters. */
-function machineTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    total += all;
-    busy += all - times.idle;
-  }
-  return { busy, total };
-}
 
 function measurement(report: StepReport, counts: ServerCounts, scenario: Scenario, machine: Measurement["machine"]): Measurement {
   const queries = report.queries;

@@ -11,6 +11,7 @@
  */
 import type { CorpusClass } from "./corpus.js";
 import { editParagraph } from "./corpus.js";
+import { seededRandom } from "./stats.js";
 
 export interface WorkloadDocument {
   readonly title: string;
@@ -37,18 +38,6 @@ const MIN_SMALL_TENANT = 20;
 const MEDIAN_CHARS = 1_500;
 const MIN_CHARS = 300;
 const MAX_CHARS = 12_000;
-
-/** mulberry32: a small seeded generator, so every run builds the same workload. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Tenant sizes: the bulk tenant's, then the small tenants' by Zipf (exponent 1), summing to `total`. */
 export function tenantSizes(total: number, owners: number): number[] {
@@ -87,7 +76,7 @@ function piecesOf(text: string, next: () => number): string[] {
 }
 
 export function buildWorkload(candidates: Map<CorpusClass, ReadonlyArray<{ title: string; content: string }>>, total: number, owners: number): Workload {
-  const random = seeded(16);
+  const random = seededRandom(16);
   // Log-normal lengths: exp(N(ln median, 0.8)), by Box-Muller.
   const length = () => {
     const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

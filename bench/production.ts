@@ -15,12 +15,13 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { createDualstore, type Dualstore, type DualstoreOptions } from "dualstore";
 import pg from "pg";
 import { startProductionServers, type ProductionServerCounts } from "./production-servers.js";
 import type { WorkerReport } from "./production-worker.js";
 import { interleaved, probeEdit, type Workload } from "./production-workload.js";
+import { machineTimes, percentile } from "./stats.js";
 
 const WORKER = new URL("./production-worker.ts", import.meta.url);
 export const EMBEDDING_MODEL = "text-embedding-3-small";
@@ -84,22 +85,6 @@ export interface ProductionRunResult {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function machineTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    total += all;
-    busy += all - times.idle;
-  }
-  return { busy, total };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 function phase(documents: number, wallMs: number): PhaseResult {
   return { documents, wallMs: Math.round(wallMs), documentsPerSecond: Math.round((documents / (wallMs / 1000)) * 10) / 10 };

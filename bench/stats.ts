@@ -1,4 +1,5 @@
 /** Small statistics helpers for the bench. */
+import { cpus } from "node:os";
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -22,3 +23,15 @@ export function ratio(dualstore: number, peer: number): number | undefined {
 
 /** A seeded PRNG: the same seed gives the same sequence on every machine (the test servers' own). */
 export { mulberry32 as seededRandom } from "../tests/servers/faults.js";
+
+/** Busy and total CPU time of every core, from the kernel's counters (the machine's load over a step). */
+export function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
