@@ -72,37 +72,19 @@ async function open(target: DatabaseTarget): Promise<Opened> {
 const modelOf = (hit: SearchHit) => modelOfHit(hit, [OLD, NEW]);
 
 /**
- * Holds the next index run's claim (the statement that leases documents to a run) sent through
- * `ds`'s client until `release()`: a run that chose its generation's embedder and store goes on
- * only then.
+ * Holds the next sync claim (`claim`: the statement that leases documents to an index run;
+ * `claimForDelete`: a delete's) until `release()`: a run that chose its generation's embedder
+ * and store goes on only then.
  */
-function holdNextClaim(ds: Dualstore<PrismaClient>): { held: Promise<void>; release: () => void } {
-  const prisma = ds.prisma as unknown as { $queryRawUnsafe: (sql: string, ...values: unknown[]) => Promise<unknown> };
-  const original = prisma.$queryRawUnsafe;
+function holdNextClaim(method: "claim" | "claimForDelete"): { held: Promise<void>; release: () => void } {
+  const table = DocumentStateTable.prototype as unknown as Record<typeof method, (...args: unknown[]) => Promise<unknown>>;
+  const original = table[method];
   let reached!: () => void;
   let release!: () => void;
   const held = new Promise<void>((resolve) => (reached = resolve));
   const released = new Promise<void>((resolve) => (release = resolve));
-  prisma.$queryRawUnsafe = async function (this: unknown, sql: string, ...values: unknown[]) {
-    if (sql.includes("WITH free AS")) {
-      prisma.$queryRawUnsafe = original;
-      reached();
-      await released;
-    }
-    return original.call(this, sql, ...values);
-  };
-  return { held, release };
-}
-
-/** As holdNextClaim, for the next delete's claim (a statement dualstore sends past Prisma, to its driver). */
-function holdNextDeleteClaim(): { held: Promise<void>; release: () => void } {
-  const original = DocumentStateTable.prototype.claimForDelete;
-  let reached!: () => void;
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (reached = resolve));
-  const released = new Promise<void>((resolve) => (release = resolve));
-  DocumentStateTable.prototype.claimForDelete = async function (this: DocumentStateTable, ...args) {
-    DocumentStateTable.prototype.claimForDelete = original;
+  table[method] = async function (this: DocumentStateTable, ...args: unknown[]) {
+    table[method] = original;
     reached();
     await released;
     return original.apply(this, args);
@@ -161,7 +143,7 @@ describeEachDatabase(
       const { ds, count } = await open(target);
       for (let i = 0; i < 3; i++) await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) });
       const late = await ds.documents.create({ title: "n3", source: "api", content: topic(3) }, { sync: "none" });
-      const claim = holdNextClaim(ds);
+      const claim = holdNextClaim("claim");
       const indexing = ds.indexDocument(late.id);
       indexing.catch(() => {});
       await claim.held;
@@ -177,7 +159,7 @@ describeEachDatabase(
       for (let i = 0; i < 3; i++) await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) });
       const late = await ds.documents.create({ title: "n3", source: "api", content: topic(3) }, { sync: "none" });
       const migrating = await reopen();
-      const claim = holdNextClaim(ds);
+      const claim = holdNextClaim("claim");
       const indexing = ds.indexDocument(late.id);
       indexing.catch(() => {});
       await claim.held;
@@ -196,7 +178,7 @@ describeEachDatabase(
       const { ds, count } = await open(target);
       const docs = [];
       for (let i = 0; i < 4; i++) docs.push(await ds.documents.create({ title: `n${i}`, source: "api", content: topic(i) }));
-      const claim = holdNextDeleteClaim();
+      const claim = holdNextClaim("claimForDelete");
       const deleting = ds.documents.delete(docs[3]!.id);
       deleting.catch(() => {});
       await claim.held;
